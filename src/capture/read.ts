@@ -1,0 +1,86 @@
+/** Source + framing for one input: never rejects for bad input; the summary says what happened. */
+import type { InputSummary, RecordSink } from '../types.js';
+import { SynscopeError, isSynscopeError } from '../errors.js';
+import { newSourceProgress, readChunks } from '../source/index.js';
+import type { SourceProgress } from '../source/index.js';
+import { CaptureStream } from './stream.js';
+
+export interface ReadCaptureOptions {
+  /** Called after each chunk with the source's progress (raw bytes read, raw size when known). */
+  onProgress?: (progress: SourceProgress) => void;
+  /** Stop reading when aborted (Ctrl-C): the packets read so far stay, the summary says it was cut. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ReadCaptureResult {
+  summary: InputSummary;
+  /** The error that stopped this input (also in summary.error), with its full context. */
+  error: SynscopeError | null;
+}
+
+/**
+ * Reads one input (path or '-') and hands every packet record to `sink`. Resolves with the summary,
+ * also when the input is unreadable, not a capture, corrupt or cut short. Only exceptions thrown by the
+ * sink itself propagate.
+ */
+export async function readCapture(path: string, sink: RecordSink, options: ReadCaptureOptions = {}): Promise<InputSummary> {
+  return (await readCaptureDetailed(path, sink, options)).summary;
+}
+
+/** readCapture, also returning the SynscopeError object (for `describe()` and its hint). */
+export async function readCaptureDetailed(path: string, sink: RecordSink, options: ReadCaptureOptions = {}): Promise<ReadCaptureResult> {
+  const progress = newSourceProgress();
+  const stream = new CaptureStream(path, sink);
+  let sourceError: SynscopeError | null = null;
+  let interrupted = false;
+  const chunks = readChunks(path, progress, { reuseBuffer: true });
+  try {
+    for await (const chunk of chunks) {
+      if (progress.gzip) stream.setGzip(true);
+      stream.push(chunk);
+      options.onProgress?.(progress);
+      if (stream.failed) break;
+      if (options.signal?.aborted === true) {
+        interrupted = true;
+        break;
+      }
+    }
+  } catch (e) {
+    if (!isSynscopeError(e)) throw e;
+    sourceError = e;
+  } finally {
+    // Leaving the loop early (error, failed stream) must close the file and the inflater.
+    await chunks.return(undefined).catch(() => undefined);
+  }
+  if (progress.gzip) stream.setGzip(true);
+  if (interrupted && !stream.failed) {
+    // Not end(): a record cut by the interruption is not a damaged file.
+    const summary = stream.summary;
+    summary.truncated = true;
+    summary.warnings.push(`${path}: reading interrupted at byte ${summary.bytes}; the ${summary.packets} packets before it were analysed`);
+    return { summary, error: null };
+  }
+  if (sourceError === null) {
+    stream.end();
+    return { summary: stream.summary, error: stream.error };
+  }
+  const summary = stream.summary;
+  if (sourceError.code === 'INPUT_UNREADABLE') {
+    summary.error = { code: sourceError.code, message: sourceError.message };
+    return { summary, error: sourceError };
+  }
+  // A broken gzip: keep what was inflated; a record cut by the breakage is a truncation, not a new error.
+  if (stream.failed) return { summary: stream.summary, error: stream.error };
+  stream.end();
+  const after = stream.summary;
+  if (after.error !== null) return { summary: after, error: stream.error };
+  after.truncated = true;
+  after.error = {
+    code: sourceError.code,
+    message: sourceError.message,
+    ...(sourceError.context.byteOffset !== undefined ? { byteOffset: sourceError.context.byteOffset } : {}),
+  };
+  return { summary: after, error: sourceError };
+}
+
+export { SynscopeError };

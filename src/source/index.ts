@@ -1,0 +1,236 @@
+/**
+ * Bytes in: a file path or '-' for stdin, gzip recognised by its magic bytes and inflated on the fly.
+ * The only I/O on the read side. Chunks are large (≈1 MiB) because the framing layer is fastest when
+ * records rarely straddle chunk boundaries.
+ */
+import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { SynscopeError, isSynscopeError } from '../errors.js';
+
+/** Bytes asked of the file system per read, and the inflater's output size. */
+export const CHUNK_SIZE = 1 << 20;
+
+/** What the source learned while reading; updated in place so a progress bar can poll it. */
+export interface SourceProgress {
+  /** True once the first bytes showed the gzip magic (1f 8b). */
+  gzip: boolean;
+  /** Raw (possibly compressed) bytes read so far. */
+  rawBytesRead: number;
+  /** Raw size of the input when known (regular files), else null (stdin, pipes). */
+  rawSize: number | null;
+}
+
+export function newSourceProgress(): SourceProgress {
+  return { gzip: false, rawBytesRead: 0, rawSize: null };
+}
+
+/** True when the bytes begin with the gzip magic. */
+export function isGzipMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Raw size in bytes of a regular file, for progress bars (compare with SourceProgress.rawBytesRead:
+ * for gzip input that is the compressed size); null for stdin, pipes, and anything unreadable.
+ */
+export function inputSize(path: string): number | null {
+  if (path === '-') return null;
+  try {
+    const info = statSync(path);
+    return info.isFile() ? info.size : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface ReadChunksOptions {
+  /**
+   * Read a plain file into one reused buffer: each chunk is then valid only until the next one is
+   * asked for. Much faster (a fresh 1 MiB buffer per read costs page faults and GC); the capture
+   * reader uses it because it copies the few bytes it keeps across chunks.
+   */
+  reuseBuffer?: boolean;
+}
+
+/**
+ * Yields the (decompressed) bytes of `path` ('-' = stdin) in large chunks. Each chunk is a fresh buffer
+ * the caller may keep (unless options.reuseBuffer). Throws SynscopeError INPUT_UNREADABLE when the path
+ * cannot be read, and BAD_GZIP after yielding everything that could be inflated when a gzip stream is
+ * corrupt or cut short.
+ */
+export async function* readChunks(
+  path: string,
+  progress: SourceProgress = newSourceProgress(),
+  options: ReadChunksOptions = {},
+): AsyncGenerator<Uint8Array> {
+  if (path === '-') {
+    yield* readChunksFromStream(process.stdin, path, progress);
+    return;
+  }
+  const handle = await openReadable(path);
+  try {
+    const info = await handle.stat();
+    progress.rawSize = info.isFile() ? info.size : null;
+    // gzip input is never read into a reused buffer: the inflater may still hold the previous chunk.
+    const first = Buffer.allocUnsafe(CHUNK_SIZE);
+    const reuse = options.reuseBuffer === true;
+    yield* readChunksFromStream(fileChunks(handle, path, first, reuse), path, progress);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The same as readChunks, over any byte stream (stdin, a socket, a test's PassThrough). `path` only
+ * labels errors.
+ */
+export async function* readChunksFromStream(
+  input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  path: string,
+  progress: SourceProgress = newSourceProgress(),
+): AsyncGenerator<Uint8Array> {
+  const raw = countingBytes(input, path, progress);
+  const first = await raw.next();
+  if (first.done === true) return;
+  if (!isGzipMagic(first.value)) {
+    yield first.value;
+    yield* raw;
+    return;
+  }
+  progress.gzip = true;
+  yield* inflate(prepend(first.value, raw), path, progress);
+}
+
+async function openReadable(path: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw unreadable(path, e);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) {
+      throw new SynscopeError('INPUT_UNREADABLE', 'is a directory, not a capture file', {
+        file: path,
+        hint: `name the capture files inside it, e.g. ${path.replace(/\/$/, '')}/*.pcap`,
+      });
+    }
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    throw isSynscopeError(e) ? e : unreadable(path, e);
+  }
+  return handle;
+}
+
+function unreadable(path: string, e: unknown): SynscopeError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new SynscopeError('INPUT_UNREADABLE', 'no such file', {
+        file: path,
+        hint: 'check the path; use - to read a capture from stdin (tcpdump -U -w - ... | synscope analyze -)',
+      });
+    case 'EACCES':
+    case 'EPERM':
+      return new SynscopeError('INPUT_UNREADABLE', 'permission denied', {
+        file: path,
+        hint: 'tcpdump often writes captures owned by root or tcpdump: run with sudo, or chmod/chown the file',
+      });
+    case 'EISDIR':
+      return new SynscopeError('INPUT_UNREADABLE', 'is a directory, not a capture file', {
+        file: path,
+        hint: `name the capture files inside it, e.g. ${path.replace(/\/$/, '')}/*.pcap`,
+      });
+    default: {
+      const detail = e instanceof Error ? e.message : String(e);
+      return new SynscopeError('INPUT_UNREADABLE', `cannot read: ${detail}`, {
+        file: path,
+        hint: 'check that the file exists and is readable',
+      });
+    }
+  }
+}
+
+async function* fileChunks(handle: FileHandle, path: string, first: Buffer, reuse: boolean): AsyncGenerator<Uint8Array> {
+  let buffer = first;
+  let gzip: boolean | null = null;
+  for (let n = 0; ; n++) {
+    // Fresh buffers unless the caller allows reuse and the input is not gzip (the inflater keeps
+    // references to its input until it has consumed it).
+    if (n > 0 && !(reuse && gzip === false)) buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, CHUNK_SIZE, null));
+    } catch (e) {
+      throw unreadable(path, e);
+    }
+    if (bytesRead === 0) return;
+    if (gzip === null && bytesRead >= 2) gzip = isGzipMagic(buffer.subarray(0, bytesRead));
+    yield new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead);
+  }
+}
+
+async function* countingBytes(
+  input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  path: string,
+  progress: SourceProgress,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const piece of input) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece;
+      if (bytes.length === 0) continue;
+      progress.rawBytesRead += bytes.length;
+      yield bytes;
+    }
+  } catch (e) {
+    throw isSynscopeError(e) ? e : unreadable(path, e);
+  }
+}
+
+async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done === true) return;
+    yield next.value;
+  }
+}
+
+async function* inflate(compressed: AsyncIterable<Uint8Array>, path: string, progress: SourceProgress): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip({ chunkSize: CHUNK_SIZE });
+  // pipeline() tears both streams down on error or early exit; the error surfaces in the loop below.
+  pipeline(Readable.from(compressed, { objectMode: false }), gunzip, () => undefined);
+  let inflated = 0;
+  try {
+    for await (const out of gunzip as AsyncIterable<Buffer>) {
+      inflated += out.length;
+      yield out;
+    }
+  } catch (e) {
+    if (isSynscopeError(e)) throw e;
+    const detail = e instanceof Error ? e.message : String(e);
+    // bytesWritten counts the compressed bytes handed to zlib: where it was when it gave up.
+    const compressedOffset = gunzip.bytesWritten;
+    const cutShort = /unexpected end/i.test(detail);
+    throw new SynscopeError(
+      'BAD_GZIP',
+      `${cutShort ? 'gzip stream cut short' : `corrupt gzip stream (${detail})`} near compressed byte ${compressedOffset}` +
+        ` (${progress.rawBytesRead} compressed bytes read, ${inflated} inflated)`,
+      {
+        file: path,
+        byteOffset: inflated,
+        expected: cutShort ? 'the rest of the gzip stream' : 'valid deflate data',
+        hint: cutShort
+          ? 'the compressed file is incomplete (copy cut short?); packets inflated before the cut were read'
+          : 'check the file with gzip -t; packets inflated before the damage were read',
+      },
+    );
+  } finally {
+    gunzip.destroy();
+  }
+}
