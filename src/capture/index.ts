@@ -5,5 +5,5 @@ export type { ReadCaptureOptions, ReadCaptureResult } from './read.js';
 export { copyRecord, copyRecordBytes } from './record.js';
 export { describeNonCapture } from './sniff.js';
 export type { NotACaptureDescription } from './sniff.js';
-export { linkTypeName } from './linktypes.js';
+export { linkTypeLabel } from '../linktypes.js';
 export * from './writer.js';

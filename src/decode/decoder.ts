@@ -10,8 +10,8 @@
 import { DecodeStatus, PacketView, TcpFlag, TunnelKind } from '../types.js';
 import type { CaptureRecord, DecodeStatusCode, TunnelKindCode } from '../types.js';
 import { ERROR_CODES, SynscopeError } from '../errors.js';
-import { LinkDecoder, linkDecoderFor } from './linktypes.js';
-import type { LinkDecoderCode } from './linktypes.js';
+import { LinkDecoder, linkDecoderFor } from '../linktypes.js';
+import type { LinkDecoderCode } from '../linktypes.js';
 
 export interface DecoderOptions {
   /** UDP destination ports carrying VXLAN (default 4789 and flannel's 8472). */

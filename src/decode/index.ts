@@ -10,5 +10,5 @@ export {
   linkTypeLabel,
   linkTypeName,
   linkTypes,
-} from './linktypes.js';
-export type { LinkDecoderCode, LinkTypeInfo } from './linktypes.js';
+} from '../linktypes.js';
+export type { LinkDecoderCode, LinkTypeInfo } from '../linktypes.js';
