@@ -1,0 +1,119 @@
+/**
+ * One undecided handshake attempt, as mutable numbers. Instances are pooled by the tracker: an attempt
+ * lives in the table from its first SYN until it is decided or evicted, then `reset()` readies the object
+ * for the next attempt, so a steady stream of handshakes allocates only the decided `Attempt`s it emits.
+ */
+
+/** synAckAckMatches while pending: no SYN-ACK yet / the SYN-ACK acked client ISN + 1 / it did not. */
+export const AckMatch = { NONE: -1, NO: 0, YES: 1 } as const;
+
+/** Distinct interfaces / diversion targets remembered per attempt (more are ignored). */
+export const MAX_INTERFACES = 16;
+export const MAX_DIVERTED = 16;
+/** Numbers stored per diversion target. */
+export const DIVERTED_STRIDE = 6;
+
+export class PendingAttempt {
+  id = 0;
+  inputIndex = 0;
+
+  // identity; the client is whoever sent the first SYN
+  ipVersion = 4;
+  c0 = 0;
+  c1 = 0;
+  c2 = 0;
+  c3 = 0;
+  cPort = 0;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  sPort = 0;
+  clientIsn = 0;
+  /** Largest payload seen on the SYN (TCP Fast Open): the SYN-ACK may ack ISN + 1 + this. */
+  synDataLength = 0;
+
+  // table links (the deadline lists are intrusive, so unlinking allocates nothing)
+  flowKey = 0;
+  flowCheck = 0;
+  replyKey = 0;
+  /** Deadline list this attempt is on: false = awaiting SYN-ACK, true = awaiting the client's ACK. */
+  awaitingAck = false;
+  prev: PendingAttempt | null = null;
+  next: PendingAttempt | null = null;
+  /** Capture time (ns from the time base) after which the ACK timeout decides this attempt. */
+  deadlineNs = 0;
+
+  // what was seen
+  firstSynNs = 0;
+  synRetransmits = 0;
+  lastSynTxNs = 0;
+  lastSynTxIface = 0;
+  lastSynTxIpId = -1;
+
+  synAckSeen = false;
+  /** Server ISN is known: from a SYN-ACK, or from the server's own SYN in a simultaneous open. */
+  serverIsnKnown = false;
+  serverIsn = 0;
+  synAckAckMatches: number = AckMatch.NONE;
+  firstSynAckNs = 0;
+  synAckRetransmits = 0;
+  lastSynAckTxNs = 0;
+  lastSynAckTxIface = 0;
+  lastSynAckTxIpId = -1;
+
+  /** A client ACK captured before any SYN-ACK (copies reordered across interfaces); NaN when none. */
+  earlyAckNs = Number.NaN;
+  earlyAck = 0;
+
+  synWithData = false;
+  simultaneousOpen = false;
+
+  /** Interface ids / SLL2 ifindexes seen, in order of first appearance; the first interfaceCount count. */
+  readonly interfaces = new Float64Array(MAX_INTERFACES);
+  interfaceCount = 0;
+  /**
+   * Diversion targets, flattened: ipVersion, w0, w1, w2, w3, port per target; the first divertedCount
+   * targets count. Allocated on the first diversion and kept while the object is pooled.
+   */
+  diverted: Float64Array | null = null;
+  divertedCount = 0;
+
+  // tunnel context of the first SYN (kind 0 = none)
+  tunnelKind = 0;
+  outerIpVersion = 0;
+  outerSrc0 = 0;
+  outerSrc1 = 0;
+  outerSrc2 = 0;
+  outerSrc3 = 0;
+  outerDst0 = 0;
+  outerDst1 = 0;
+  outerDst2 = 0;
+  outerDst3 = 0;
+  tunnelId = -1;
+
+  reset(): void {
+    this.prev = null;
+    this.next = null;
+    this.awaitingAck = false;
+    this.synDataLength = 0;
+    this.synRetransmits = 0;
+    this.lastSynTxIpId = -1;
+    this.synAckSeen = false;
+    this.serverIsnKnown = false;
+    this.serverIsn = 0;
+    this.synAckAckMatches = AckMatch.NONE;
+    this.firstSynAckNs = 0;
+    this.synAckRetransmits = 0;
+    this.lastSynAckTxIpId = -1;
+    this.earlyAckNs = Number.NaN;
+    this.earlyAck = 0;
+    this.synWithData = false;
+    this.simultaneousOpen = false;
+    this.interfaceCount = 0;
+    this.divertedCount = 0;
+    this.tunnelKind = 0;
+    this.outerIpVersion = 0;
+    this.tunnelId = -1;
+  }
+}
