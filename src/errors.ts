@@ -36,6 +36,8 @@ export interface ErrorContext {
   byteOffset?: number;
   /** 1-based number of the record (packet or pcapng block) concerned. */
   recordNumber?: number;
+  /** 1-based line of a text input (evidence files: sysctl, ipvsadm, kubectl, ss, conntrack output). */
+  line?: number;
   /** What the reader expected to find. */
   expected?: string;
   /** What the user can do about it. */
@@ -59,6 +61,7 @@ export class SynscopeError extends Error {
     if (this.context.file !== undefined) where.push(this.context.file);
     if (this.context.byteOffset !== undefined) where.push(`byte ${this.context.byteOffset}`);
     if (this.context.recordNumber !== undefined) where.push(`record ${this.context.recordNumber}`);
+    if (this.context.line !== undefined) where.push(`line ${this.context.line}`);
     let text = where.length > 0 ? `${where.join(', ')}: ${this.message}` : this.message;
     if (this.context.expected !== undefined) text += ` (expected ${this.context.expected})`;
     if (this.context.hint !== undefined) text += `. ${this.context.hint}`;
