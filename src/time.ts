@@ -11,11 +11,27 @@ const NS_PER_SEC = 1_000_000_000;
  * `epochSec` is whole seconds since 1970 (may be negative), `nsec` 0..999999999.
  */
 export function formatEpochNs(epochSec: number, nsec: number): string {
-  const date = new Date(epochSec * 1000);
-  const iso = date.toISOString();
-  // toISOString always ends in ".sssZ"; everything before the dot is the whole second.
-  const wholeSecond = iso.slice(0, iso.length - 5);
-  return `${wholeSecond}.${String(nsec).padStart(9, '0')}Z`;
+  if (!Number.isFinite(epochSec)) return 'invalid-time';
+  // Civil date from days since 1970-01-01 (proleptic Gregorian), exact for any year, so pcapng 64-bit
+  // timestamps far outside Date's ±275760-year range still format instead of throwing.
+  const days = Math.floor(epochSec / 86400);
+  const secOfDay = epochSec - days * 86400;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const yearText =
+    year >= 0 && year <= 9999 ? String(year).padStart(4, '0') : (year < 0 ? '-' : '+') + String(Math.abs(year)).padStart(6, '0');
+  const hh = Math.floor(secOfDay / 3600);
+  const mm = Math.floor((secOfDay % 3600) / 60);
+  const ss = secOfDay % 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${yearText}-${two(month)}-${two(day)}T${two(hh)}:${two(mm)}:${two(ss)}.${String(nsec).padStart(9, '0')}Z`;
 }
 
 /**

@@ -52,7 +52,14 @@ export interface InputSummary {
   /** Human-readable warnings (cut short at byte N, unknown link type, …). */
   warnings: string[];
   /** Set when this input stopped with an error; records before it were analysed. */
-  error: { code: string; message: string; byteOffset?: number; recordNumber?: number } | null;
+  error: {
+    code: string;
+    message: string;
+    byteOffset?: number;
+    recordNumber?: number;
+    /** One line for humans: file, offset, record, what was expected, what to do. */
+    description?: string;
+  } | null;
   /** Bytes consumed from the (decompressed) stream. */
   bytes: number;
   /** Capture time span of this input's records (epoch seconds, float), null if no packets. */

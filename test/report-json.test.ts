@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { CAUSES, OUTCOME_NAMES, SCHEMA_VERSION, type AnalysisReport } from '../src/types.js';
 import { renderAttemptNdjson, renderJson, renderNdjson, toJsonContract } from '../src/report/index.js';
-import { formatEpochNs, formatRelativeNs } from '../src/report/time.js';
+import { formatEpochNs, formatRelativeNs } from '../src/time.js';
 import { emptyReport, sampleIncidentReport } from './helpers/sample-report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -55,6 +55,9 @@ export class PendingAttempt {
   /** Server ISN is known: from a SYN-ACK, or from the server's own SYN in a simultaneous open. */
   serverIsnKnown = false;
   serverIsn = 0;
+  /** A second, different server ISN (a server answering one SYN twice): the client may ack either. */
+  altServerIsnKnown = false;
+  altServerIsn = 0;
   synAckAckMatches: number = AckMatch.NONE;
   firstSynAckNs = 0;
   synAckRetransmits = 0;
@@ -102,6 +105,8 @@ export class PendingAttempt {
     this.synAckSeen = false;
     this.serverIsnKnown = false;
     this.serverIsn = 0;
+    this.altServerIsnKnown = false;
+    this.altServerIsn = 0;
     this.synAckAckMatches = AckMatch.NONE;
     this.firstSynAckNs = 0;
     this.synAckRetransmits = 0;

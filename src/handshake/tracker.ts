@@ -447,8 +447,11 @@ export class HandshakeTracker {
       a.serverIsn = p.seq;
       a.synAckAckMatches = AckMatch.YES;
     } else {
-      // Another server ISN for the same SYN (rare): counted as a retransmission; the first ISN is kept.
+      // Another server ISN for the same SYN (seen with TCP Fast Open servers): counted as a retransmission;
+      // the client may acknowledge either ISN, so the latest other one is kept too.
       a.synAckRetransmits++;
+      a.altServerIsnKnown = true;
+      a.altServerIsn = p.seq;
     }
     a.lastSynAckTxNs = t;
     a.lastSynAckTxIface = iface;
@@ -483,6 +486,12 @@ export class HandshakeTracker {
 
   private onServerRst(a: PendingAttempt, p: PacketView, t: number): void {
     this.addInterface(a, p);
+    if (!a.synAckSeen && a.earlyAckNs === a.earlyAckNs && p.seq === a.earlyAck) {
+      // The client already acknowledged a SYN-ACK the capture missed, and this RST carries exactly the
+      // sequence number the client acked: the handshake completed and the connection was reset later.
+      this.decide(a, ESTABLISHED, a.earlyAckNs, Number.NaN);
+      return;
+    }
     const hasAck = (p.flags & TcpFlag.ACK) !== 0;
     const answersSyn =
       (hasAck && ackCoversSyn(p.ack, a)) ||
@@ -501,6 +510,11 @@ export class HandshakeTracker {
   /** A non-SYN, non-RST client packet with the ACK bit (pure ACK, data, FIN). */
   private onClientAck(a: PendingAttempt, p: PacketView, t: number): void {
     if (a.serverIsnKnown && ackCoversServer(p.ack, a.serverIsn)) {
+      this.decide(a, ESTABLISHED, t, Number.NaN);
+      return;
+    }
+    if (a.altServerIsnKnown && ackCoversServer(p.ack, a.altServerIsn)) {
+      a.serverIsn = a.altServerIsn;
       this.decide(a, ESTABLISHED, t, Number.NaN);
       return;
     }

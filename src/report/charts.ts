@@ -3,6 +3,7 @@
  * page's stylesheet colours them), an accessible <title>/<desc> per chart and per bar, axis labels and a
  * legend. No script, no external resource.
  */
+import { formatEpochNs } from '../time.js';
 import type { AnalysisOptions, Statistics } from '../types.js';
 import { escapeHtml } from './html-escape.js';
 
@@ -153,7 +154,8 @@ export function clientPortChart(stats: Statistics['clientPorts'], options: Analy
 
 /** "10:15:02" (UTC) for a time-axis tick. */
 function clock(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(11, 19);
+  const iso = formatEpochNs(Math.floor(epochMs / 1000), 0);
+  return iso.slice(iso.indexOf('T') + 1, iso.indexOf('T') + 9);
 }
 
 /** Attempts and failures per time bin. */

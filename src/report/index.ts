@@ -42,4 +42,4 @@ export { renderMarkdown, escapeMarkdown, escapeMarkdownCell } from './markdown.j
 export { renderHtml } from './html.js';
 export { escapeHtml } from './html-escape.js';
 export { renderCsv, csvField, CSV_COLUMNS } from './csv.js';
-export { formatEpochNs, formatRelativeNs } from './time.js';
+export { formatEpochNs, formatRelativeNs } from '../time.js';

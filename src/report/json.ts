@@ -19,7 +19,7 @@ import {
   type Statistics,
 } from '../types.js';
 import { linkTypeName } from '../linktypes.js';
-import { formatEpochSecondsFloat, formatOptionalRelativeNs, formatRelativeNs, nsToMs } from './time.js';
+import { formatEpochSecondsFloat, formatOptionalRelativeNs, formatRelativeNs, nsToMs } from '../time.js';
 
 export interface JsonEndpoint {
   ip: string;

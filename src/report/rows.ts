@@ -14,7 +14,7 @@ import {
   type Outcome,
 } from '../types.js';
 import { linkTypeName } from '../linktypes.js';
-import { formatRelativeNs, humanDuration, humanMs, humanTime, nsToMs } from './time.js';
+import { formatRelativeNs, humanDuration, humanMs, humanTime, nsToMs } from '../time.js';
 
 export interface Rows {
   head: string[];

@@ -1,0 +1,230 @@
+/**
+ * The pipeline, wired once: source → capture → decode → handshake → diagnose. The library entry point;
+ * the CLI only parses flags and calls this.
+ */
+import { readCaptureDetailed } from './capture/read.js';
+import { Decoder } from './decode/index.js';
+import { HandshakeTracker } from './handshake/index.js';
+import { DiagnosisBuilder } from './diagnose/index.js';
+import type { DiagnoseEvidence } from './diagnose/index.js';
+import { ERROR_CODES, SynscopeError } from './errors.js';
+import {
+  DecodeStatus,
+  PacketView,
+  SCHEMA_VERSION,
+  TcpFlag,
+  FAILED_OUTCOMES,
+  type AnalysisOptions,
+  type AnalysisReport,
+  type Attempt,
+  type AttemptSink,
+  type CaptureRecord,
+  type InputSummary,
+  type PacketCounts,
+  type RecordSink,
+} from './types.js';
+import { VERSION } from './version.js';
+import { formatEpochSecondsFloat } from './time.js';
+
+export const DEFAULT_OPTIONS: AnalysisOptions = {
+  ackTimeout: 3,
+  maxPending: 500_000,
+  allAttempts: false,
+  maxAttemptsKept: 100_000,
+  nodePortRange: [30000, 32767],
+  vxlanPorts: [4789, 8472],
+  genevePorts: [6081],
+  localPortRange: null,
+  reservedPorts: null,
+};
+
+export interface AnalyzeParams {
+  /** Capture paths in order ('-' = stdin); read as one capture. */
+  inputs: string[];
+  options?: Partial<AnalysisOptions>;
+  /** Parsed evidence files (services, ipvs, ss, conntrack). */
+  evidence?: DiagnoseEvidence;
+  /** Called for every attempt as soon as it is decided (NDJSON streaming, live mode). */
+  onAttempt?: (attempt: Attempt, timeBaseSec: number) => void;
+  /** Called after every chunk with bytes read so far (of all inputs) and packets so far. */
+  onProgress?: (rawBytesRead: number, packets: number) => void;
+  /** Stop early (SIGINT, a closed output pipe); the report covers what was read. */
+  signal?: AbortSignal;
+}
+
+export function emptyPacketCounts(): PacketCounts {
+  return {
+    total: 0,
+    tcp: 0,
+    syn: 0,
+    synAck: 0,
+    rst: 0,
+    undecodable: 0,
+    tcpTruncated: 0,
+    fragments: 0,
+    tunneled: 0,
+    unknownLinkType: 0,
+  };
+}
+
+/** Per-record work: decode into one reused view, count, hand TCP to the tracker. No allocation. */
+class PacketPipeline implements RecordSink {
+  readonly counts = emptyPacketCounts();
+  readonly view = new PacketView();
+  inputIndex = 0;
+
+  constructor(
+    private readonly decoder: Decoder,
+    private readonly tracker: HandshakeTracker,
+  ) {}
+
+  onRecord(record: CaptureRecord): void {
+    const counts = this.counts;
+    counts.total++;
+    const status = this.decoder.decode(record, this.view);
+    switch (status) {
+      case DecodeStatus.TCP: {
+        const view = this.view;
+        counts.tcp++;
+        const flags = view.flags;
+        if ((flags & TcpFlag.SYN) !== 0) {
+          if ((flags & TcpFlag.ACK) !== 0) counts.synAck++;
+          else counts.syn++;
+        }
+        if ((flags & TcpFlag.RST) !== 0) counts.rst++;
+        if (view.tunnel !== 0) counts.tunneled++;
+        this.tracker.onPacket(view, this.inputIndex);
+        break;
+      }
+      case DecodeStatus.TCP_TRUNCATED:
+        counts.tcp++;
+        counts.tcpTruncated++;
+        break;
+      case DecodeStatus.FRAGMENT:
+        counts.fragments++;
+        break;
+      case DecodeStatus.UNDECODABLE:
+        counts.undecodable++;
+        break;
+      case DecodeStatus.UNKNOWN_LINKTYPE:
+        counts.unknownLinkType++;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** Fans decided attempts out to the diagnosis, the kept list and the caller's stream. */
+class AttemptFanOut implements AttemptSink {
+  readonly kept: Attempt[] = [];
+  omitted = 0;
+  failed = 0;
+  timeBaseSec = 0;
+
+  constructor(
+    private readonly diagnosis: DiagnosisBuilder,
+    private readonly options: AnalysisOptions,
+    private readonly stream: ((attempt: Attempt, timeBaseSec: number) => void) | undefined,
+  ) {}
+
+  onAttempt(attempt: Attempt): void {
+    this.diagnosis.onAttempt(attempt);
+    const failed = FAILED_OUTCOMES.includes(attempt.outcome);
+    if (failed) this.failed++;
+    if (this.options.allAttempts || attempt.outcome !== 'established') {
+      if (this.kept.length < this.options.maxAttemptsKept) this.kept.push(attempt);
+      else this.omitted++;
+    }
+    if (this.stream !== undefined) this.stream(attempt, this.timeBaseSec);
+  }
+}
+
+/** Analyse captures. Never throws for a bad input: each input's error is in its InputSummary. */
+export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
+  const options: AnalysisOptions = { ...DEFAULT_OPTIONS, ...params.options };
+  validateOptions(options);
+  const decoder = new Decoder({ vxlanPorts: options.vxlanPorts, genevePorts: options.genevePorts });
+  const diagnosis = new DiagnosisBuilder({
+    nodePortRange: options.nodePortRange,
+    localPortRange: options.localPortRange,
+    reservedPorts: options.reservedPorts,
+    ...params.evidence,
+  });
+  const fanOut = new AttemptFanOut(diagnosis, options, params.onAttempt);
+  const tracker = new HandshakeTracker({ ackTimeoutSeconds: options.ackTimeout, maxPending: options.maxPending }, {
+    onAttempt(attempt: Attempt): void {
+      fanOut.timeBaseSec = tracker.timeBaseSec;
+      fanOut.onAttempt(attempt);
+    },
+  });
+  const pipeline = new PacketPipeline(decoder, tracker);
+  const inputs: InputSummary[] = [];
+  let bytesBefore = 0;
+
+  for (let index = 0; index < params.inputs.length; index++) {
+    if (params.signal?.aborted === true) break;
+    const path = params.inputs[index]!;
+    pipeline.inputIndex = index;
+    let rawBytes = 0;
+    const { summary, error } = await readCaptureDetailed(path, pipeline, {
+      signal: params.signal,
+      onProgress: (progress) => {
+        rawBytes = progress.rawBytesRead;
+        if (params.onProgress !== undefined) params.onProgress(bytesBefore + rawBytes, pipeline.counts.total);
+      },
+    });
+    if (summary.error !== null && error !== null) summary.error.description = error.describe();
+    inputs.push(summary);
+    bytesBefore += rawBytes;
+  }
+
+  const handshakeSummary = tracker.finish();
+  fanOut.timeBaseSec = tracker.timeBaseSec;
+  const { diagnosis: result, statistics } = diagnosis.finish(tracker.timeBaseSec);
+  const start = earliest(inputs);
+  const end = latest(inputs);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'synscope', version: VERSION },
+    options,
+    inputs,
+    packets: pipeline.counts,
+    timeBaseSec: tracker.timeBaseSec,
+    summary: {
+      ...handshakeSummary,
+      failed: fanOut.failed,
+      captureStart: start === null ? null : formatEpochSecondsFloat(start),
+      captureEnd: end === null ? null : formatEpochSecondsFloat(end),
+      durationSeconds: start === null || end === null ? 0 : Math.max(0, end - start),
+    },
+    attempts: fanOut.kept,
+    attemptsOmitted: fanOut.omitted,
+    diagnosis: result,
+    statistics,
+  };
+}
+
+function earliest(inputs: InputSummary[]): number | null {
+  let t: number | null = null;
+  for (const i of inputs) if (i.firstPacketTime !== null && (t === null || i.firstPacketTime < t)) t = i.firstPacketTime;
+  return t;
+}
+
+function latest(inputs: InputSummary[]): number | null {
+  let t: number | null = null;
+  for (const i of inputs) if (i.lastPacketTime !== null && (t === null || i.lastPacketTime > t)) t = i.lastPacketTime;
+  return t;
+}
+
+function validateOptions(o: AnalysisOptions): void {
+  const bad = (what: string): never => {
+    throw new SynscopeError(ERROR_CODES.BAD_USAGE, what);
+  };
+  if (!(o.ackTimeout > 0) || !Number.isFinite(o.ackTimeout)) bad(`--ack-timeout must be a positive number of seconds, got ${o.ackTimeout}`);
+  if (!Number.isInteger(o.maxPending) || o.maxPending < 1) bad(`--max-pending must be a positive integer, got ${o.maxPending}`);
+  if (!Number.isInteger(o.maxAttemptsKept) || o.maxAttemptsKept < 0) bad(`--max-attempts must be a non-negative integer, got ${o.maxAttemptsKept}`);
+  const [lo, hi] = o.nodePortRange;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi <= 65535 && lo <= hi)) bad(`--nodeport-range must be A-B within 1-65535, got ${lo}-${hi}`);
+  for (const p of [...o.vxlanPorts, ...o.genevePorts]) if (!Number.isInteger(p) || p < 1 || p > 65535) bad(`tunnel port ${p} is not a UDP port`);
+}
