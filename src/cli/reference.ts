@@ -6,7 +6,7 @@ export function optionsMarkdown(): string {
   const lines: string[] = [];
   for (const command of COMMANDS) {
     lines.push(`#### \`${command.usage}\``, '', command.description, '', '| flag | default | meaning |', '|---|---|---|');
-    for (const o of command.options) lines.push(`| ${flagCell(o)} | ${defaultCell(o)} | ${escapeCell(o.description)} |`);
+    for (const o of command.options) lines.push(`| ${escapeCell(flagCell(o))} | ${defaultCell(o)} | ${escapeCell(o.description)} |`);
     lines.push('');
   }
   lines.push('Exit status:', '', ...EXIT_CODE_HELP.map((l) => `- \`${l.slice(0, 3).trim()}\` ${l.slice(3).trim()}`), '');
