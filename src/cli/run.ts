@@ -62,6 +62,16 @@ function buildParser(argv: string[]): Argv {
   return y;
 }
 
+const STDIN_SENTINEL = '\u0000stdin';
+
+function restoreStdin(args: Args): Args {
+  for (const [key, value] of Object.entries(args)) {
+    if (value === STDIN_SENTINEL) args[key] = '-';
+    else if (Array.isArray(value)) args[key] = value.map((v) => (v === STDIN_SENTINEL ? '-' : v));
+  }
+  return args;
+}
+
 export interface CliIo {
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
@@ -75,10 +85,11 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
   let usageError: string | null = null;
   let args: Args;
   try {
-    const parser = buildParser(argv).fail((msg, err) => {
+    // yargs swallows a lone '-' (stdin); carry it through as a sentinel and put it back after parsing.
+    const parser = buildParser(argv.map((a) => (a === '-' ? STDIN_SENTINEL : a))).fail((msg, err) => {
       usageError = msg ?? err?.message ?? 'invalid arguments';
     });
-    args = (await parser.parseAsync()) as Args;
+    args = restoreStdin((await parser.parseAsync()) as Args);
   } catch (e) {
     usageError = usageError ?? (e as Error).message;
     args = { _: [] };
