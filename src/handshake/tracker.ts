@@ -115,6 +115,8 @@ export class HandshakeTracker {
   /** Pending attempts by (server endpoint, client ISN + 1), to recognise diverted SYN-ACKs. */
   private readonly replies = new AttemptIndex();
   private readonly decided: DecidedFlows;
+  /** SYN-ACKs of decided attempts by (server endpoint, ack = client ISN + 1), checked by server ISN. */
+  private readonly decidedReplies: DecidedFlows;
   private readonly pool: PendingAttempt[] = [];
 
   private synHead: PendingAttempt | null = null;
@@ -173,6 +175,7 @@ export class HandshakeTracker {
     this.copyWindowNs = Math.round(copyWindowMs * 1e6);
     this.orphanExampleLimit = Math.max(0, options.orphanExampleLimit ?? 100);
     this.decided = new DecidedFlows(options.decidedFlowSlots ?? 1 << 18);
+    this.decidedReplies = new DecidedFlows((options.decidedFlowSlots ?? 1 << 18) >> 2);
   }
 
   /** Undecided attempts held right now. */
@@ -233,6 +236,28 @@ export class HandshakeTracker {
     }
     this.addInterface(a, p);
     if (this.direction === FROM_CLIENT && (flags & TcpFlag.ACK) !== 0) this.onClientAck(a, p, t);
+  }
+
+  /**
+   * Capture time of the latest packet seen, as float epoch seconds (µs precision), or null before the
+   * first packet. Live mode maps it to the wall clock to know how long the pipe has been idle.
+   */
+  get latestCaptureTime(): number | null {
+    return this.started ? this.timeBaseSec + this.latestNs / 1e9 : null;
+  }
+
+  /**
+   * Moves capture time on to (sec, nsec) without a packet, deciding every attempt whose ACK timeout ran
+   * out by then. Live mode calls it when the pipe is idle (last packet's capture time + wall time since),
+   * so a SYN that was never answered is reported within the timeout even if no other packet arrives.
+   * Never moves time backwards; a no-op before the first packet (there is no time base yet).
+   */
+  advanceTo(sec: number, nsec: number): void {
+    if (this.finished || !this.started) return;
+    const t = (sec - this.timeBaseSec) * 1e9 + nsec;
+    if (!(t > this.latestNs)) return;
+    this.latestNs = t;
+    if (this.pendingCount !== 0) this.expire(t);
   }
 
   /** End of capture: decide what the timeout can still decide, the rest become UNRESOLVED. */
@@ -389,7 +414,10 @@ export class HandshakeTracker {
       this.observeSynAck(diverted, p, t, inputIndex);
       return;
     }
-    if (this.decided.has(key, this.check)) {
+    if (
+      this.decided.has(key, this.check) ||
+      this.decidedReplies.has(replyKey(p.src0, p.src1, p.src2, p.src3, p.srcPort, p.ack), p.seq | 0)
+    ) {
       this.counters.decidedFlowPackets++;
       return;
     }
@@ -626,6 +654,9 @@ export class HandshakeTracker {
     this.replies.remove(a.replyKey, a);
     this.unlinkDeadline(a);
     this.decided.remember(a.flowKey, a.flowCheck, a.clientIsn);
+    // Its SYN-ACK's (server endpoint, ack) too: the server keeps retransmitting a SYN-ACK that was
+    // diverted elsewhere after the attempt is decided, and those copies are no orphans.
+    if (a.synAckSeen) this.decidedReplies.remember(a.replyKey, a.serverIsn | 0, a.clientIsn);
     this.pendingCount--;
     a.reset();
     this.pool.push(a);

@@ -360,6 +360,18 @@ export const HANDSHAKE_SCENARIOS: HandshakeScenario[] = [
     summary: { orphanSynAcks: 0 },
   },
   {
+    name: 'diverted SYN-ACK retransmitted after the timeout decided the attempt: late, no orphan',
+    packets: [
+      syn(0, '10.1.0.5:31002', S, ISN, { iface: 1 }),
+      synAck(1, S, '10.244.3.7:8080', SISN, ISN + 1, { iface: 3 }),
+      synAck(3001, S, '10.244.3.7:8080', SISN, ISN + 1, { iface: 3 }),
+      synAck(7001, S, '10.244.3.7:8080', SISN, ISN + 1, { iface: 3 }),
+      clockTick(9000),
+    ],
+    attempts: [{ outcome: 'synack-unanswered', divertedTo: [{ ip: '10.244.3.7', port: 8080 }] }],
+    summary: { attempts: 1, orphanSynAcks: 0 },
+  },
+  {
     name: 'orphan SYN-ACK: no SYN, no diversion match',
     packets: [synAck(0, S, C, SISN, ISN + 1), ack(1, C, S, ISN + 1, SISN + 1)],
     attempts: [],
