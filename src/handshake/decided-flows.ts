@@ -22,8 +22,9 @@ export class DecidedFlows {
   private readonly isns: Uint32Array;
   /** Mask selecting a set's first slot. */
   private readonly setMask: number;
-  /** Rotates the way a full set gives up. */
-  private victim = 0;
+  /** Per slot: when it was last written (a counter), so a full set gives up its oldest flow. */
+  private readonly stamps: Uint32Array;
+  private clock = 0;
 
   /** @param slots capacity, rounded up to a power of two (at least 64). */
   constructor(slots: number) {
@@ -31,6 +32,7 @@ export class DecidedFlows {
     while (size < slots && size < 1 << 26) size *= 2;
     this.pairs = new Int32Array(size * 2);
     this.isns = new Uint32Array(size);
+    this.stamps = new Uint32Array(size);
     this.setMask = (size - 1) & ~(WAYS - 1);
   }
 
@@ -47,22 +49,28 @@ export class DecidedFlows {
     const base = this.setOf(key);
     const stored = key + 1;
     const pairs = this.pairs;
+    const stamps = this.stamps;
+    const now = (this.clock = (this.clock + 1) >>> 0);
     let free = -1;
+    let oldest = base;
     for (let slot = base; slot < base + WAYS; slot++) {
       const k = pairs[slot * 2]!;
       if (k === stored && pairs[slot * 2 + 1] === check) {
         this.isns[slot] = clientIsn;
+        stamps[slot] = now;
         return;
       }
       if (k === 0 && free < 0) free = slot;
+      // Oldest by wrap-safe distance from now (4 billion decisions before the counter laps).
+      if (((now - stamps[slot]!) >>> 0) > ((now - stamps[oldest]!) >>> 0)) oldest = slot;
     }
-    if (free < 0) {
-      free = base + this.victim;
-      this.victim = (this.victim + 1) & (WAYS - 1);
-    }
+    // A full set forgets its oldest flow, never a recent one (a rotating victim could evict the flow
+    // decided a moment ago, and its SYN retransmitted at +7 s then looked like a new attempt).
+    if (free < 0) free = oldest;
     pairs[free * 2] = stored;
     pairs[free * 2 + 1] = check;
     this.isns[free] = clientIsn;
+    stamps[free] = now;
   }
 
   /** Whether some decided attempt used this flow. */
