@@ -19,6 +19,9 @@ import {
   type Attempt,
   type AttemptSink,
   type CaptureRecord,
+  type Diagnosis,
+  type HandshakeSummary,
+  type Statistics,
   type InputSummary,
   type PacketCounts,
   type RecordSink,
@@ -28,7 +31,7 @@ import { formatEpochSecondsFloat } from './time.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
   ackTimeout: 3,
-  maxPending: 500_000,
+  maxPending: 100_000,
   allAttempts: false,
   maxAttemptsKept: 100_000,
   nodePortRange: [30000, 32767],
@@ -50,6 +53,25 @@ export interface AnalyzeParams {
   onProgress?: (rawBytesRead: number, packets: number) => void;
   /** Stop early (SIGINT, a closed output pipe); the report covers what was read. */
   signal?: AbortSignal;
+  /** Called once the stages exist, before the first byte is read: live mode (--follow) keeps the handle. */
+  onStart?: (analysis: RunningAnalysis) => void;
+}
+
+/** A handle on an analysis that is still reading, for live mode (src/live/). */
+export interface RunningAnalysis {
+  /**
+   * The report as it stands: decided attempts, findings from the evidence so far. Reading goes on;
+   * attempts still pending are not in it, inputs still being read are not listed yet.
+   */
+  snapshot(): AnalysisReport;
+  /** Capture time of the latest packet (float epoch seconds), or null before the first packet. */
+  latestCaptureTime(): number | null;
+  /** Moves capture time on without a packet (idle pipe): attempts whose ACK timeout ran out are decided. */
+  advanceTo(sec: number, nsec: number): void;
+  /** Undecided attempts held now. */
+  pending(): number;
+  /** Packet records read so far (all inputs). */
+  packets(): number;
 }
 
 export function emptyPacketCounts(): PacketCounts {
@@ -161,6 +183,16 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
   const pipeline = new PacketPipeline(decoder, tracker);
   const inputs: InputSummary[] = [];
   let bytesBefore = 0;
+  params.onStart?.({
+    snapshot: () => {
+      const { diagnosis: result, statistics } = diagnosis.snapshot(tracker.timeBaseSec);
+      return assembleReport(options, inputs, { ...pipeline.counts }, tracker.summary(), tracker.timeBaseSec, fanOut, result, statistics);
+    },
+    latestCaptureTime: () => tracker.latestCaptureTime,
+    advanceTo: (sec, nsec) => tracker.advanceTo(sec, nsec),
+    pending: () => tracker.pending,
+    packets: () => pipeline.counts.total,
+  });
 
   for (let index = 0; index < params.inputs.length; index++) {
     if (params.signal?.aborted === true) break;
@@ -182,6 +214,20 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
   const handshakeSummary = tracker.finish();
   fanOut.timeBaseSec = tracker.timeBaseSec;
   const { diagnosis: result, statistics } = diagnosis.finish(tracker.timeBaseSec);
+  return assembleReport(options, inputs, pipeline.counts, handshakeSummary, tracker.timeBaseSec, fanOut, result, statistics);
+}
+
+/** The report from the stages' results: at the end of analyze(), and for live snapshots. */
+function assembleReport(
+  options: AnalysisOptions,
+  inputs: InputSummary[],
+  packets: PacketCounts,
+  handshakeSummary: HandshakeSummary,
+  timeBaseSec: number,
+  fanOut: AttemptFanOut,
+  result: Diagnosis,
+  statistics: Statistics,
+): AnalysisReport {
   const start = earliest(inputs);
   const end = latest(inputs);
   return {
@@ -189,8 +235,8 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
     tool: { name: 'synscope', version: VERSION },
     options,
     inputs,
-    packets: pipeline.counts,
-    timeBaseSec: tracker.timeBaseSec,
+    packets,
+    timeBaseSec,
     summary: {
       ...handshakeSummary,
       failed: fanOut.failed,

@@ -54,6 +54,13 @@ const outputOptions: OptionSpec[] = [
     type: 'boolean',
     description: 'Force colour on or off (default: on for a terminal, off when NO_COLOR is set or output is not a TTY).',
   },
+  {
+    name: 'evidence',
+    type: 'string',
+    value: 'FILE',
+    description:
+      'Also write the packets of the failed attempts (and their diverted SYN-ACKs) to FILE, to attach or open in Wireshark: pcap, or pcapng when an input is pcapng or the inputs mix link types. The captures are read a second time, so not with - (stdin).',
+  },
 ];
 
 const evidenceFileOptions: OptionSpec[] = [
@@ -104,7 +111,7 @@ export const analyzeOptions: OptionSpec[] = [
   {
     name: 'max-pending',
     type: 'number',
-    default: 500000,
+    default: 100000,
     description:
       'Cap on undecided handshakes held in memory at once; beyond it the oldest is evicted and counted (SYN floods).',
   },
@@ -159,7 +166,30 @@ export const analyzeOptions: OptionSpec[] = [
     type: 'boolean',
     description: 'Show a progress bar on stderr (default: only when stderr is a terminal and CI is not set).',
   },
+  {
+    name: 'follow',
+    type: 'boolean',
+    default: false,
+    description:
+      'Live mode, for a growing pipe (tcpdump -i any -U -w - FILTER | synscope analyze - --follow): print each attempt as soon as it is decided (a line; NDJSON with --format ndjson), a rolling summary every --interval seconds and each change of the findings; when the pipe stays idle, capture time is moved on by the wall clock so unanswered SYNs are still decided. Ctrl-C or the end of the pipe prints the final report. Lines go to standard output for table and ndjson, to standard error otherwise.',
+  },
+  {
+    name: 'interval',
+    type: 'number',
+    default: 10,
+    value: 'SECONDS',
+    description: 'With --follow: seconds of wall time between rolling summaries.',
+  },
+  {
+    name: 'node',
+    type: 'string',
+    value: 'NAME',
+    description: 'Stamp the report with the name of the node the capture was taken on (the DaemonSet in deploy/ passes the Kubernetes node name); `synscope merge` uses it.',
+  },
 ];
+
+/** `merge` writes a report like analyze does, from JSON reports instead of captures. */
+export const mergeOptions: OptionSpec[] = outputOptions.filter((o) => ['format', 'output', 'limit', 'color'].includes(o.name));
 
 export const checkOptions: OptionSpec[] = [
   ...evidenceFileOptions,
@@ -187,6 +217,13 @@ export const COMMANDS: CommandSpec[] = [
     description:
       "Without a capture: compare this host's ephemeral port range (/proc/sys/net/ipv4, or --sysctl FILE) with the NodePort range and print the overlap, the share of new connections at risk and the fix. Exit 1 when at risk.",
     options: checkOptions,
+  },
+  {
+    name: 'merge',
+    usage: 'synscope merge REPORT.json...',
+    description:
+      'Combine per-node JSON reports (analyze --format json --node NAME) into one fleet report: which nodes show each finding, their sysctls when known, summed counts, one verdict. A report that is missing or invalid is named and the rest merged (exit 2 after printing). Every --format works.',
+    options: mergeOptions,
   },
 ];
 

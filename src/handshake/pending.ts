@@ -73,7 +73,8 @@ export class PendingAttempt {
   simultaneousOpen = false;
 
   /** Interface ids / SLL2 ifindexes seen, in order of first appearance; the first interfaceCount count. */
-  readonly interfaces = new Float64Array(MAX_INTERFACES);
+  /** Interface keys seen (small integers; a plain array, since a typed array per attempt costs ~200 bytes). */
+  readonly interfaces: number[] = [];
   interfaceCount = 0;
   /**
    * Diversion targets, flattened: ipVersion, w0, w1, w2, w3, port per target; the first divertedCount

@@ -699,7 +699,8 @@ export class HandshakeTracker {
     const n = a.interfaceCount;
     for (let i = 0; i < n; i++) if (list[i] === iface) return;
     if (n < MAX_INTERFACES) {
-      list[n] = iface;
+      if (n < list.length) list[n] = iface;
+      else list.push(iface);
       a.interfaceCount = n + 1;
     }
   }
