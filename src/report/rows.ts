@@ -245,30 +245,61 @@ export function failedAttemptRows(report: AnalysisReport, limit: number): { tabl
   };
 }
 
-export function serverRows(report: AnalysisReport): Rows {
-  return {
-    head: ['Server endpoint', 'Attempts', 'Failed', 'Failure rate', 'Outcomes'],
-    rows: report.statistics.servers.map((s) => [
-      s.endpoint,
-      String(s.attempts),
-      String(s.failed),
-      percent(s.failed, s.attempts),
-      byOutcomeText(s.byOutcome),
-    ]),
-  };
+interface EndpointStats {
+  attempts: number;
+  failed: number;
+  byOutcome: Partial<Record<Outcome, number>>;
 }
 
-export function clientRows(report: AnalysisReport): Rows {
-  return {
-    head: ['Client host', 'Attempts', 'Failed', 'Failure rate', 'Outcomes'],
-    rows: report.statistics.clients.map((c) => [
-      c.host,
-      String(c.attempts),
-      String(c.failed),
-      percent(c.failed, c.attempts),
-      byOutcomeText(c.byOutcome),
-    ]),
-  };
+/** The row the statistics use for endpoints beyond their own cap (diagnose/: summed, not listed). */
+const OTHER_ROW = '(other)';
+
+/**
+ * One row per endpoint, the first `limit` of them (the statistics list the most failures first); the
+ * rest folded into one "(N more)" row holding their sums, so the columns still add up to the totals.
+ */
+function endpointRows(head: string[], entries: Array<[string, EndpointStats]>, limit: number): Rows {
+  const row = (label: string, s: EndpointStats): string[] => [
+    label,
+    String(s.attempts),
+    String(s.failed),
+    percent(s.failed, s.attempts),
+    byOutcomeText(s.byOutcome),
+  ];
+  const shown = Math.max(0, Math.min(limit, entries.length));
+  const rows = entries.slice(0, shown).map(([label, s]) => row(label, s));
+  const rest = entries.slice(shown);
+  if (rest.length > 0) {
+    const sum: EndpointStats = { attempts: 0, failed: 0, byOutcome: {} };
+    for (const [, s] of rest) {
+      sum.attempts += s.attempts;
+      sum.failed += s.failed;
+      for (const o of OUTCOME_NAMES) if (s.byOutcome[o] !== undefined) sum.byOutcome[o] = (sum.byOutcome[o] ?? 0) + s.byOutcome[o]!;
+    }
+    const listed = rest.filter(([label]) => label !== OTHER_ROW).length;
+    // "(other)" already stands for endpoints beyond the statistics' own cap: their number is unknown.
+    const label = listed === rest.length ? `(${listed} more)` : listed === 0 ? OTHER_ROW : `(${listed} more, and others)`;
+    rows.push(row(label, sum));
+  }
+  return { head, rows };
+}
+
+/** Per server endpoint, most failures first: the first `limit` rows, then one "(N more)" row. */
+export function serverRows(report: AnalysisReport, limit = Infinity): Rows {
+  return endpointRows(
+    ['Server endpoint', 'Attempts', 'Failed', 'Failure rate', 'Outcomes'],
+    report.statistics.servers.map((s) => [s.endpoint, s]),
+    limit,
+  );
+}
+
+/** Per client host, most failures first: the first `limit` rows, then one "(N more)" row. */
+export function clientRows(report: AnalysisReport, limit = Infinity): Rows {
+  return endpointRows(
+    ['Client host', 'Attempts', 'Failed', 'Failure rate', 'Outcomes'],
+    report.statistics.clients.map((c) => [c.host, c]),
+    limit,
+  );
 }
 
 /** The flags that shaped the analysis, as the user would type them. */

@@ -138,8 +138,8 @@ export function renderTable(report: AnalysisReport, options: RenderOptions = {})
         : `Failed attempts (${failed.total})`;
     out.push(failed.shown > 0 ? section(title, failed.table, paint, color) : `${paint.bold(title)}`);
   }
-  if (report.statistics.servers.length > 0) out.push(section('Per server endpoint', serverRows(report), paint, color));
-  if (report.statistics.clients.length > 0) out.push(section('Per client host', clientRows(report), paint, color));
+  if (report.statistics.servers.length > 0) out.push(section('Per server endpoint', serverRows(report, limit), paint, color));
+  if (report.statistics.clients.length > 0) out.push(section('Per client host', clientRows(report, limit), paint, color));
   if (report.attemptsOmitted > 0) {
     out.push(paint.dim(`${report.attemptsOmitted} attempts were counted but not kept (--max-attempts).`));
   }
