@@ -393,4 +393,46 @@ export interface AnalysisReport {
   attemptsOmitted: number;
   diagnosis: Diagnosis;
   statistics: Statistics;
+  /** Name of the node the capture was taken on (`analyze --node`; the DaemonSet passes the Kubernetes node name). */
+  node?: string;
+  /** Only on a fleet report made by `synscope merge`: the node reports it combines. */
+  fleet?: FleetSummary;
+}
+
+// ───────────────────────────── fleet (merge) ─────────────────────────────
+
+/** One node report given to `synscope merge`, merged or named as missing / invalid. */
+export interface FleetNode {
+  /** The report's `node` stamp, else the report's file name. */
+  node: string;
+  /** Path of the report file as given. */
+  report: string;
+  status: 'merged' | 'missing' | 'invalid';
+  /** Why the report was not merged (null when merged). */
+  error: string | null;
+  attempts: number;
+  failed: number;
+  /** That node's own verdict (null when not merged). */
+  verdict: CauseId | 'none' | null;
+  /** The node's ephemeral range and reserved ports, when its report knew them (--sysctl). */
+  localPortRange: [number, number] | null;
+  reservedPorts: Array<[number, number]> | null;
+  captureStart: string | null;
+  captureEnd: string | null;
+}
+
+/** The fleet view of one cause: on which nodes it was found, and how strongly. */
+export interface FleetFinding {
+  cause: CauseId;
+  confidence: Confidence;
+  /** Nodes whose report holds this finding (any confidence but not-supported), in report order. */
+  nodes: string[];
+}
+
+export interface FleetSummary {
+  nodes: FleetNode[];
+  findings: FleetFinding[];
+  /** Node reports merged / given. */
+  merged: number;
+  given: number;
 }

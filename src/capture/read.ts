@@ -33,11 +33,15 @@ export async function readCaptureDetailed(path: string, sink: RecordSink, option
   const stream = new CaptureStream(path, sink);
   let sourceError: SynscopeError | null = null;
   let interrupted = false;
-  const chunks = readChunks(path, progress, { reuseBuffer: true });
+  /** True while the sink runs: its errors (e.g. OUTPUT_FAILED from a streamed report) are not the input's. */
+  let inSink = false;
+  const chunks = readChunks(path, progress, { reuseBuffer: true, signal: options.signal });
   try {
     for await (const chunk of chunks) {
       if (progress.gzip) stream.setGzip(true);
+      inSink = true;
       stream.push(chunk);
+      inSink = false;
       options.onProgress?.(progress);
       if (stream.failed) break;
       if (options.signal?.aborted === true) {
@@ -46,12 +50,14 @@ export async function readCaptureDetailed(path: string, sink: RecordSink, option
       }
     }
   } catch (e) {
-    if (!isSynscopeError(e)) throw e;
+    if (!isSynscopeError(e) || inSink) throw e;
     sourceError = e;
   } finally {
     // Leaving the loop early (error, failed stream) must close the file and the inflater.
     await chunks.return(undefined).catch(() => undefined);
   }
+  // stdin stopped by the signal while idle: the loop ended without seeing another chunk.
+  if (options.signal?.aborted === true && sourceError === null && !stream.failed) interrupted = true;
   if (progress.gzip) stream.setGzip(true);
   if (interrupted && !stream.failed) {
     // Not end(): a record cut by the interruption is not a damaged file.
@@ -73,7 +79,8 @@ export async function readCaptureDetailed(path: string, sink: RecordSink, option
   if (stream.failed) return { summary: stream.summary, error: stream.error };
   stream.end();
   const after = stream.summary;
-  if (after.error !== null) return { summary: after, error: stream.error };
+  // end() may now complain of an empty input or a header cut short: only a consequence of the broken
+  // gzip, which is the error to report (with the framing's cut-short warning, if any, kept).
   after.truncated = true;
   after.error = {
     code: sourceError.code,

@@ -47,7 +47,8 @@ const outputOptions: OptionSpec[] = [
     name: 'limit',
     type: 'number',
     default: 20,
-    description: 'Failed attempts listed in the table and Markdown reports (the JSON and CSV list them all).',
+    description:
+      'Failed attempts listed in the table and Markdown reports, and rows of the table report\'s per-server and per-client tables (the JSON and CSV list them all).',
   },
   {
     name: 'color',

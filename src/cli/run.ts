@@ -6,6 +6,7 @@ import { SynscopeError, ERROR_CODES, isSynscopeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { inputSize } from '../source/index.js';
 import { renderReport, renderAttemptNdjson, type ReportFormat } from '../report/index.js';
+import { assertEvidenceInputs, writeEvidence } from '../report/evidence.js';
 import {
   parseSysctl,
   parseKubectlServices,
@@ -20,6 +21,8 @@ import { CAUSES, FAILED_OUTCOMES, type AnalysisOptions, type AnalysisReport } fr
 import { COMMANDS, EXIT_CODES, EXIT_CODE_HELP, type OptionSpec } from './options.js';
 import { ReportOutput } from './output.js';
 import { ProgressBar } from './progress.js';
+import { LiveFollower } from '../live/follow.js';
+import { runMerge } from '../merge/command.js';
 
 type Args = Record<string, unknown> & { _: (string | number)[] };
 
@@ -47,15 +50,16 @@ function buildParser(argv: string[]): Argv {
     .strict()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
-    .demandCommand(1, 'Name a command: analyze or check.')
+    .demandCommand(1, 'Name a command: analyze, check or merge.')
     .epilogue(`Exit status:\n  ${EXIT_CODE_HELP.join('\n  ')}`);
   for (const command of COMMANDS) {
-    const spec = command.name === 'analyze' ? 'analyze <inputs..>' : command.name;
+    const spec = command.name === 'analyze' ? 'analyze <inputs..>' : command.name === 'merge' ? 'merge <reports..>' : command.name;
     y = y.command(spec, command.description, (sub) => {
       let s = addOptions(sub, command.options).usage(`Usage: ${command.usage} [options]\n\n${command.description}`);
       if (command.name === 'analyze') {
         s = s.positional('inputs', { describe: 'capture files in order (pcap, pcapng, .gz), or - for stdin', type: 'string' });
       }
+      if (command.name === 'merge') s = s.positional('reports', { describe: 'JSON reports of analyze, one per node', type: 'string' });
       return s.epilogue(`Exit status:\n  ${EXIT_CODE_HELP.join('\n  ')}`);
     });
   }
@@ -103,6 +107,16 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
   try {
     if (command === 'analyze') return await runAnalyze(args, io);
     if (command === 'check') return runCheck(args, io);
+    if (command === 'merge') {
+      return await runMerge({
+        reports: (args.reports as string[]).map(String),
+        format: String(args.format) as ReportFormat,
+        output: typeof args.output === 'string' ? args.output : undefined,
+        limit: Number(args.limit),
+        color: args.color === undefined ? io.stdoutIsTTY && !('NO_COLOR' in io.env) && typeof args.output !== 'string' : args.color === true,
+        stderr: io.stderr,
+      });
+    }
     io.stderr.write(`synscope: unknown command '${command}'. Run 'synscope --help'.\n`);
     return EXIT_CODES.USAGE_OR_INPUT;
   } catch (e) {
@@ -166,6 +180,9 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   if (failOn !== 'any' && !(failOn in CAUSES)) {
     throw new SynscopeError(ERROR_CODES.BAD_USAGE, `--fail-on takes "any" or a cause id (${Object.keys(CAUSES).join(', ')}), got "${failOn}"`);
   }
+  const evidencePath = typeof args.evidence === 'string' ? args.evidence : null;
+  // Before reading anything: --evidence reads the inputs twice (not stdin) and needs a writable folder.
+  if (evidencePath !== null) assertEvidenceInputs(inputs, evidencePath);
   const evidence: DiagnoseEvidence = {};
   if (facts.services !== undefined) evidence.nodePorts = facts.services;
   if (typeof args.ipvs === 'string') evidence.ipvsServices = parseIpvsadm(readEvidenceFile(args.ipvs, '--ipvs'), args.ipvs);
@@ -185,6 +202,18 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   };
 
   const output = new ReportOutput(typeof args.output === 'string' ? args.output : undefined);
+  // --follow: attempt lines on stdout for table / ndjson (the report's own format), else on stderr.
+  const live =
+    args.follow === true
+      ? new LiveFollower({
+          format,
+          intervalSeconds: positiveSeconds(args.interval, '--interval'),
+          allAttempts: args['all-attempts'] === true,
+          writeAttempt: format === 'table' || format === 'ndjson' ? (line) => output.write(line) : (line) => io.stderr.write(line),
+          writeStatus: format === 'table' ? (text) => output.write(text) : (text) => io.stderr.write(text),
+          flush: () => output.flush(),
+        })
+      : null;
   const abort = new AbortController();
   let interrupted = false;
   const onSigint = (): void => {
@@ -210,8 +239,14 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
       evidence,
       signal: abort.signal,
       onProgress: progress === null ? undefined : (bytes, packets) => progress.update(bytes, packets),
+      onStart: live === null ? undefined : (analysis) => live.attach(analysis),
       onAttempt:
-        format === 'ndjson'
+        live !== null
+          ? (attempt, timeBaseSec) => {
+              live.onAttempt(attempt, timeBaseSec);
+              if (output.closed) abort.abort();
+            }
+          : format === 'ndjson'
           ? (attempt, timeBaseSec) => {
               output.write(renderAttemptNdjson(attempt, timeBaseSec) + '\n');
               if (output.closed) abort.abort();
@@ -221,17 +256,37 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSigint);
     progress?.clear();
+    live?.stop();
   }
+  if (typeof args.node === 'string' && args.node !== '') report.node = args.node;
+  if (live !== null) live.stop(report);
 
-  for (const input of report.inputs) {
+  // A reader that went away (| head) stopped the run on purpose: no "reading interrupted" warnings.
+  for (const input of output.closed ? [] : report.inputs) {
     for (const w of input.warnings) io.stderr.write(`synscope: warning: ${w}\n`);
-    if (input.error !== null) io.stderr.write(`synscope: error: ${input.error.message}\n`);
+    // The full description names the input, where it broke, and what to do (not just "no such file").
+    if (input.error !== null) io.stderr.write(`synscope: error: ${input.error.description ?? `${input.path}: ${input.error.message}`}\n`);
+  }
+  if (report.summary.evicted > 0 && !output.closed) {
+    // Evicted attempts are counted, never judged: without this line a SYN flood could read as "no failure".
+    io.stderr.write(
+      `synscope: warning: ${report.summary.evicted} undecided handshake attempts were evicted (not judged) because ` +
+        `--max-pending ${report.options.maxPending} was reached (a SYN flood?); raise --max-pending to judge them\n`,
+    );
   }
   const color = args.color === undefined ? io.stdoutIsTTY && !('NO_COLOR' in io.env) && typeof args.output !== 'string' : args.color === true;
   if (format !== 'ndjson') {
     output.write(renderReport(report, format, { color, limit: Number(args.limit) }));
   }
   output.close();
+  if (evidencePath !== null && !interrupted) {
+    // A SynscopeError here (unwritable path) reaches runCli: message, exit 2.
+    const written = await writeEvidence(report, inputs, evidencePath);
+    for (const w of written.warnings) io.stderr.write(`synscope: warning: evidence: ${w}\n`);
+    io.stderr.write(
+      `synscope: evidence: ${written.packets} packets of ${written.attempts} failed attempts written to ${evidencePath} (${written.formatReason}, ${written.bytes} bytes)\n`,
+    );
+  }
   if (output.closed) return EXIT_CODES.OK; // the reader went away (| head): a normal ending
   if (interrupted) return EXIT_CODES.INTERRUPTED;
 
@@ -250,6 +305,12 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
       : report.diagnosis.findings.some((f) => f.cause === failOn && f.confidence !== 'not-supported');
   if (failures) return EXIT_CODES.FAILURES;
   return EXIT_CODES.OK;
+}
+
+function positiveSeconds(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new SynscopeError(ERROR_CODES.BAD_USAGE, `${flag} takes a positive number of seconds, got "${String(value)}"`);
+  return n;
 }
 
 function runCheck(args: Args, io: CliIo): number {

@@ -274,6 +274,15 @@ export class DiagnosisBuilder implements AttemptSink {
     const diagnosis = buildFindings(this.state);
     return { diagnosis, statistics };
   }
+
+  /**
+   * Findings and statistics so far, while attempts keep coming (live mode prints one every interval).
+   * finish() only reads the accumulated state, so this is the same computation; it is named apart so
+   * callers say which they mean, and a test holds that calling it changes nothing.
+   */
+  snapshot(timeBaseSec?: number): { diagnosis: Diagnosis; statistics: Statistics } {
+    return this.finish(timeBaseSec);
+  }
 }
 
 function count(

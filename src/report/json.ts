@@ -13,6 +13,7 @@ import {
   type Confidence,
   type Endpoint,
   type Finding,
+  type FleetSummary,
   type InputSummary,
   type Outcome,
   type PacketCounts,
@@ -101,6 +102,10 @@ export interface JsonReport {
   attemptsOmitted: number;
   diagnosis: { verdict: CauseId | 'none'; findings: JsonFinding[] };
   statistics: Statistics;
+  /** Present when the report was stamped with --node. */
+  node?: string;
+  /** Present on a fleet report (`synscope merge`). */
+  fleet?: FleetSummary;
 }
 
 function endpoint(e: Endpoint): JsonEndpoint {
@@ -220,6 +225,8 @@ export function toJsonContract(report: AnalysisReport): JsonReport {
       findings: report.diagnosis.findings.map(findingToJson),
     },
     statistics: jsonSafe(report.statistics) as Statistics,
+    ...(report.node !== undefined ? { node: report.node } : {}),
+    ...(report.fleet !== undefined ? { fleet: jsonSafe(report.fleet) as FleetSummary } : {}),
   };
 }
 
