@@ -54,7 +54,7 @@ export interface HandshakeOptions {
   copyWindowMs?: number;
   /**
    * Slots of the fixed-size memory of decided flows (see DecidedFlows): 16 bytes each, allocated once;
-   * default 2^20 (16 MiB, plus a quarter of that for decided SYN-ACKs); larger remembers longer.
+   * default 2^18 (4 MiB, plus a quarter of that for decided SYN-ACKs); larger remembers longer.
    */
   decidedFlowSlots?: number;
   /** How many orphan SYN-ACKs to keep as examples. Default 100. */
@@ -174,8 +174,8 @@ export class HandshakeTracker {
     this.maxPending = maxPending;
     this.copyWindowNs = Math.round(copyWindowMs * 1e6);
     this.orphanExampleLimit = Math.max(0, options.orphanExampleLimit ?? 100);
-    this.decided = new DecidedFlows(options.decidedFlowSlots ?? 1 << 20);
-    this.decidedReplies = new DecidedFlows((options.decidedFlowSlots ?? 1 << 20) >> 2);
+    this.decided = new DecidedFlows(options.decidedFlowSlots ?? 1 << 18);
+    this.decidedReplies = new DecidedFlows((options.decidedFlowSlots ?? 1 << 18) >> 2);
   }
 
   /** Undecided attempts held right now. */
