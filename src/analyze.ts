@@ -199,6 +199,7 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
     const path = params.inputs[index]!;
     pipeline.inputIndex = index;
     let rawBytes = 0;
+    const countsBefore = { ...pipeline.counts };
     const { summary, error } = await readCaptureDetailed(path, pipeline, {
       signal: params.signal,
       onProgress: (progress) => {
@@ -207,6 +208,7 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
       },
     });
     if (summary.error !== null && error !== null) summary.error.description = error.describe();
+    summary.counts = subtractCounts(pipeline.counts, countsBefore);
     inputs.push(summary);
     bytesBefore += rawBytes;
   }
@@ -249,6 +251,13 @@ function assembleReport(
     diagnosis: result,
     statistics,
   };
+}
+
+/** Per-input packet counts: the running totals after an input minus those before it. */
+function subtractCounts(after: PacketCounts, before: PacketCounts): PacketCounts {
+  const out = emptyPacketCounts();
+  for (const key of Object.keys(out) as Array<keyof PacketCounts>) out[key] = after[key] - before[key];
+  return out;
 }
 
 function earliest(inputs: InputSummary[]): number | null {

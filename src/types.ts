@@ -62,6 +62,8 @@ export interface InputSummary {
   } | null;
   /** Bytes consumed from the (decompressed) stream. */
   bytes: number;
+  /** This input's share of the packet counts (filled by analyze; absent from the capture stage alone). */
+  counts?: PacketCounts;
   /** Capture time span of this input's records (epoch seconds, float), null if no packets. */
   firstPacketTime: number | null;
   lastPacketTime: number | null;

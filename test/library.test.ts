@@ -35,4 +35,16 @@ describe('src/index.ts', () => {
     expect(json.schemaVersion).toBe(1);
     expect(lib.renderReport(report, 'markdown')).toContain('nodeport-collision');
   });
+
+  it('counts packets per input as well as in total, for several inputs read as one capture', async () => {
+    const lib = await import('../src/index.js');
+    const demo = fileURLToPath(new URL('../fixtures/demo.pcap', import.meta.url));
+    const single = await lib.analyze({ inputs: [demo] });
+    const twice = await lib.analyze({ inputs: [demo, demo] });
+    expect(single.inputs[0]!.counts).toEqual(single.packets);
+    for (const input of twice.inputs) expect(input.counts).toEqual(single.packets);
+    expect(twice.packets.syn).toBe(2 * single.packets.syn);
+    const json = lib.toJsonContract(twice);
+    expect(json.inputs.map((i) => i.counts!.tcp)).toEqual([single.packets.tcp, single.packets.tcp]);
+  });
 });

@@ -65,6 +65,8 @@ export interface JsonInput {
   bytes: number;
   firstPacket: string | null;
   lastPacket: string | null;
+  /** This input's share of the packet counts (TCP, SYN, SYN-ACK, RST, …). */
+  counts?: PacketCounts;
 }
 
 export interface JsonFinding {
@@ -201,6 +203,7 @@ export function toJsonContract(report: AnalysisReport): JsonReport {
       bytes: input.bytes,
       firstPacket: input.firstPacketTime === null ? null : formatEpochSecondsFloat(input.firstPacketTime),
       lastPacket: input.lastPacketTime === null ? null : formatEpochSecondsFloat(input.lastPacketTime),
+      ...(input.counts === undefined ? {} : { counts: { ...input.counts } }),
     })),
     packets: { ...report.packets },
     timeBase: formatRelativeNs(base, 0),

@@ -139,7 +139,7 @@ export function verdictParts(report: AnalysisReport): VerdictParts {
 
 export function inputRows(report: AnalysisReport): Rows {
   return {
-    head: ['Input', 'Format', 'Link types', 'Packets', 'Bytes', 'State'],
+    head: ['Input', 'Format', 'Link types', 'Packets', 'TCP', 'SYN', 'SYN-ACK', 'RST', 'Bytes', 'State'],
     rows: report.inputs.map((input) => {
       const state: string[] = [];
       if (input.error !== null) state.push(`error ${input.error.code}: ${input.error.message}`);
@@ -151,6 +151,9 @@ export function inputRows(report: AnalysisReport): Rows {
         `${input.format ?? 'unknown'}${input.gzip ? ' (gzip)' : ''}`,
         input.linkTypes.map((lt) => `${lt} ${linkTypeName(lt)}`).join(', '),
         String(input.packets),
+        ...(input.counts === undefined
+          ? ['', '', '', '']
+          : [input.counts.tcp, input.counts.syn, input.counts.synAck, input.counts.rst].map(String)),
         String(input.bytes),
         state.join('; '),
       ];
