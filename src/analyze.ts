@@ -14,11 +14,13 @@ import {
   SCHEMA_VERSION,
   TcpFlag,
   FAILED_OUTCOMES,
+  OUTCOME_NAMES,
   type AnalysisOptions,
   type AnalysisReport,
   type Attempt,
   type AttemptSink,
   type CaptureRecord,
+  type DecidedAttempt,
   type Diagnosis,
   type HandshakeSummary,
   type Statistics,
@@ -160,7 +162,22 @@ class AttemptFanOut implements AttemptSink {
     }
     if (this.stream !== undefined) this.stream(attempt, this.timeBaseSec);
   }
+
+  /** The tracker's numeric path: an Attempt object is built only for an attempt kept or streamed. */
+  onDecided(decided: DecidedAttempt): void {
+    this.diagnosis.onDecided(decided);
+    const outcomeIndex = decided.outcomeIndex;
+    if (FAILED_BY_INDEX[outcomeIndex]!) this.failed++;
+    if (this.options.allAttempts || outcomeIndex !== ESTABLISHED_INDEX) {
+      if (this.kept.length < this.options.maxAttemptsKept) this.kept.push(decided.toAttempt());
+      else this.omitted++;
+    }
+    if (this.stream !== undefined) this.stream(decided.toAttempt(), this.timeBaseSec);
+  }
 }
+
+const FAILED_BY_INDEX = OUTCOME_NAMES.map((o) => FAILED_OUTCOMES.includes(o));
+const ESTABLISHED_INDEX = OUTCOME_NAMES.indexOf('established');
 
 /** Analyse captures. Never throws for a bad input: each input's error is in its InputSummary. */
 export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
@@ -178,6 +195,10 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
     onAttempt(attempt: Attempt): void {
       fanOut.timeBaseSec = tracker.timeBaseSec;
       fanOut.onAttempt(attempt);
+    },
+    onDecided(decided: DecidedAttempt): void {
+      fanOut.timeBaseSec = tracker.timeBaseSec;
+      fanOut.onDecided(decided);
     },
   });
   const pipeline = new PacketPipeline(decoder, tracker);

@@ -282,8 +282,46 @@ export interface HandshakeSummary {
   peakPending: number;
 }
 
+/**
+ * A decided attempt as numbers, BORROWED: valid only during the AttemptSink.onDecided call that hands it
+ * over (the tracker reuses it). Lets a sink count an attempt without building its Attempt object and
+ * address strings; toAttempt() builds that object (once per decision) for whatever the sink keeps.
+ */
+export interface DecidedAttempt {
+  /** Index into OUTCOME_NAMES. */
+  readonly outcomeIndex: number;
+  readonly ipVersion: number;
+  /** Client and server address words (as in PacketView) and ports. */
+  readonly c0: number;
+  readonly c1: number;
+  readonly c2: number;
+  readonly c3: number;
+  readonly cPort: number;
+  readonly s0: number;
+  readonly s1: number;
+  readonly s2: number;
+  readonly s3: number;
+  readonly sPort: number;
+  readonly firstSynNs: number;
+  /** NaN when no SYN-ACK was seen. */
+  readonly firstSynAckNs: number;
+  /** -1 no SYN-ACK seen, 0 its ack did not match the SYN, 1 it did. */
+  readonly synAckAckMatches: number;
+  /** Distinct destinations a diverted SYN-ACK went to. */
+  readonly divertedCount: number;
+  /** TunnelKind code of the first SYN (0 = none). */
+  readonly tunnelKind: number;
+  /** The Attempt object; the same object on every call for one decision. */
+  toAttempt(): Attempt;
+}
+
 export interface AttemptSink {
   onAttempt(attempt: Attempt): void;
+  /**
+   * When present, the tracker calls this INSTEAD of onAttempt, with a borrowed numeric view; the sink
+   * calls toAttempt() only for attempts it keeps (most established attempts never become objects).
+   */
+  onDecided?(decided: DecidedAttempt): void;
 }
 
 // ───────────────────────────── diagnose ─────────────────────────────

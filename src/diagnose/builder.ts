@@ -4,10 +4,11 @@
  * a latency histogram and small reservoirs of examples. finish() turns them into Statistics and findings.
  */
 import { formatRelativeNs } from '../time.js';
-import { FAILED_OUTCOMES, OUTCOME_NAMES, type Attempt, type AttemptSink, type Diagnosis, type Outcome, type Statistics } from '../types.js';
+import { FAILED_OUTCOMES, OUTCOME_NAMES, type Attempt, type AttemptSink, type DecidedAttempt, type Diagnosis, type Outcome, type Statistics } from '../types.js';
 import type { ConntrackEntry, IpvsService, NodePortService, SsSnapshot } from './evidence.js';
 import { buildFindings } from './findings.js';
 import { formatEndpoint, matchIp, type PortRange } from './ports.js';
+import { formatIp } from '../decode/format.js';
 import { CappedTable, F, OUTCOME_INDEX, Reservoir, Timeline, type TableEntry } from './tables.js';
 
 /** Parsed evidence files, as the CLI hands them over. */
@@ -183,13 +184,56 @@ export class DiagnosisBuilder implements AttemptSink {
   /** O(1) per attempt: counter updates, two map look-ups, an occasional reservoir write. */
   onAttempt(attempt: Attempt): void {
     const s = this.state;
-    const outcomeIndex = OUTCOME_INDEX[attempt.outcome];
+    const host = s.hosts.entry(attempt.client.ip);
+    const server = s.servers.entry(serverKeyText(attempt.server.ip, attempt.server.port));
+    const synAckMatch = attempt.synAckAckMatches === null ? -1 : attempt.synAckAckMatches ? 1 : 0;
+    this.count(
+      OUTCOME_INDEX[attempt.outcome],
+      attempt.client.port,
+      host,
+      server,
+      attempt.firstSynNs,
+      attempt.synToSynAckNs ?? Number.NaN,
+      attempt.divertedTo.length > 0,
+      synAckMatch,
+      attempt,
+      null,
+    );
+  }
+
+  /**
+   * The same counting from the tracker's numeric view: hosts and servers are found by address number, so
+   * an attempt that is not failed (most of them) costs no string and no Attempt object.
+   */
+  onDecided(d: DecidedAttempt): void {
+    const s = this.state;
+    const v = d.ipVersion;
+    const host = s.hosts.entryByAddress(v, d.c0, d.c1, d.c2, d.c3, -1, hostName);
+    const server = s.servers.entryByAddress(v, d.s0, d.s1, d.s2, d.s3, d.sPort, serverName);
+    const firstSynNs = d.firstSynNs;
+    const firstSynAckNs = d.firstSynAckNs;
+    this.count(d.outcomeIndex, d.cPort, host, server, firstSynNs, firstSynAckNs - firstSynNs, d.divertedCount > 0, d.synAckAckMatches, null, d);
+  }
+
+  /** `attempt` or `decided` (which builds it on demand) is the attempt being counted. */
+  private count(
+    outcomeIndex: number,
+    port: number,
+    host: TableEntry,
+    server: TableEntry,
+    firstSynNs: number,
+    synToSynAckNs: number,
+    diverted: boolean,
+    synAckMatch: number,
+    attempt: Attempt | null,
+    decided: DecidedAttempt | null,
+  ): void {
+    const s = this.state;
     const failed = FAILED_BY_INDEX[outcomeIndex]!;
-    const decided = outcomeIndex !== IDX_UNRESOLVED;
+    const decidedOutcome = outcomeIndex !== IDX_UNRESOLVED;
     const isA = outcomeIndex === IDX_SYNACK_UNANSWERED;
     const isB = isA || outcomeIndex === IDX_SYN_UNANSWERED;
     const isC = isB || outcomeIndex === IDX_CLIENT_RESET;
-    const port = attempt.client.port;
     const mask = s.portMask[port]!;
     const inRange = (mask & IN_RANGE) !== 0;
     const inSet = (mask & IN_SET) !== 0;
@@ -201,19 +245,16 @@ export class DiagnosisBuilder implements AttemptSink {
     if (isA) s.portSynAckUnanswered[port]!++;
     else if (isB) s.portSynUnanswered[port]!++;
     else if (isC) s.portClientReset[port]!++;
-    if (failed && attempt.divertedTo.length > 0) s.portDiverted[port]!++;
+    if (failed && diverted) s.portDiverted[port]!++;
 
-    const host = s.hosts.entry(attempt.client.ip);
-    count(host.counts, outcomeIndex, failed, decided, inRange, inSet, isA, isB, isC);
-    const serverKey = attempt.server.ip.includes(':') ? `[${attempt.server.ip}]:${attempt.server.port}` : `${attempt.server.ip}:${attempt.server.port}`;
-    const server = s.servers.entry(serverKey);
-    count(server.counts, outcomeIndex, failed, decided, inRange, inSet, isA, isB, isC);
-    const bin = s.timeline.bin(attempt.firstSynNs);
+    count(host.counts, outcomeIndex, failed, decidedOutcome, inRange, inSet, isA, isB, isC);
+    count(server.counts, outcomeIndex, failed, decidedOutcome, inRange, inSet, isA, isB, isC);
+    const bin = s.timeline.bin(firstSynNs);
     const t = s.timeline;
     t.add(bin, F.ATTEMPTS);
     t.add(bin, F.OUTCOME + outcomeIndex);
     if (failed) t.add(bin, F.FAILED);
-    if (decided) t.add(bin, F.DECIDED);
+    if (decidedOutcome) t.add(bin, F.DECIDED);
     if (isC && inRange) {
       t.add(bin, F.C_IN_RANGE);
       if (isB) t.add(bin, F.B_IN_RANGE);
@@ -225,28 +266,30 @@ export class DiagnosisBuilder implements AttemptSink {
       if (isA) t.add(bin, F.A_IN_SET);
     }
 
-    if (attempt.synToSynAckNs !== null) {
-      const ms = attempt.synToSynAckNs / 1e6;
+    if (synToSynAckNs === synToSynAckNs) {
+      const ms = synToSynAckNs / 1e6;
       let i = 0;
       while (i < LATENCY_BOUNDS_MS.length && ms >= LATENCY_BOUNDS_MS[i]!) i++;
       s.latency[i]!++;
     }
-    if (attempt.tunnel !== null && s.nodeAddresses.size < 4096) {
+    if (decided !== null && decided.tunnelKind !== 0 && s.nodeAddresses.size < 4096) attempt = decided.toAttempt();
+    if (attempt !== null && attempt.tunnel !== null && s.nodeAddresses.size < 4096) {
       s.nodeAddresses.add(matchIp(attempt.tunnel.outerSrc));
       s.nodeAddresses.add(matchIp(attempt.tunnel.outerDst));
     }
     if (!failed) return;
 
-    s.hosts.addExample(host, attempt);
-    s.servers.addExample(server, attempt);
-    s.failedExamples.add(attempt);
-    if (isC && (inRange || inSet)) s.targetExamples.add(attempt);
-    if (outcomeIndex === IDX_REFUSED) s.refusedExamples.add(attempt);
+    const example = attempt ?? decided!.toAttempt();
+    s.hosts.addExample(host, example);
+    s.servers.addExample(server, example);
+    s.failedExamples.add(example);
+    if (isC && (inRange || inSet)) s.targetExamples.add(example);
+    if (outcomeIndex === IDX_REFUSED) s.refusedExamples.add(example);
     if (outcomeIndex === IDX_CLIENT_RESET) {
-      s.resetExamples.add(attempt);
-      if (attempt.synAckAckMatches === false) s.resetAfterBadSynAck++;
+      s.resetExamples.add(example);
+      if (synAckMatch === 0) s.resetAfterBadSynAck++;
     }
-    if (isC && s.matches !== null) this.matchEvidence(attempt, inRange || inSet);
+    if (isC && s.matches !== null) this.matchEvidence(example, inRange || inSet);
   }
 
   private matchEvidence(attempt: Attempt, inTarget: boolean): void {
@@ -313,6 +356,19 @@ function count(
     if (isB) c[F.B_IN_SET]!++;
     if (isC) c[F.C_IN_SET]!++;
   }
+}
+
+/** A server endpoint's key in the servers table: "ip:port", "[v6]:port". */
+function serverKeyText(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function hostName(version: number, w0: number, w1: number, w2: number, w3: number): string {
+  return formatIp(version, w0, w1, w2, w3);
+}
+
+function serverName(version: number, w0: number, w1: number, w2: number, w3: number, port: number): string {
+  return serverKeyText(formatIp(version, w0, w1, w2, w3), port);
 }
 
 function tupleKey(clientIp: string, clientPort: number, serverIp: string, serverPort: number): string {

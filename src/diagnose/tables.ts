@@ -37,7 +37,24 @@ export class TableEntry {
   readonly counts = new Float64Array(F.SIZE);
   /** The first few failed attempts of this key, as examples. */
   readonly examples: Attempt[] = [];
+  /**
+   * The address this entry was last looked up by (CappedTable.entryByAddress), so that a numeric look-up
+   * is verified against the real address words: ip version (0 = none), words, port (-1 for hosts).
+   */
+  version = 0;
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  port = -1;
+
+  forgetAddress(): void {
+    this.version = 0;
+  }
 }
+
+/** Builds an entry's text key (host "ip", server "ip:port") from an address, once per new entry. */
+export type AddressNamer = (version: number, w0: number, w1: number, w2: number, w3: number, port: number) => string;
 
 const EXAMPLES_PER_ENTRY = 3;
 const FOLD_BUCKETS = 64;
@@ -47,6 +64,16 @@ function foldScore(c: Float64Array): number {
   const failed = c[F.FAILED]!;
   if (failed > 0) return Math.min(63, 32 + Math.floor(Math.log2(failed)));
   return Math.min(31, Math.floor(Math.log2(Math.max(1, c[F.ATTEMPTS]!))));
+}
+
+/** 32-bit hash of an address (+ port), for CappedTable's address index. */
+function addressHash(version: number, w0: number, w1: number, w2: number, w3: number, port: number): number {
+  let h = Math.imul(w0 ^ 0x9e3779b9 ^ version, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16) ^ w3, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15) ^ port, 0x27d4eb2f);
+  return h ^ (h >>> 16);
 }
 
 /**
@@ -60,8 +87,48 @@ export class CappedTable {
   /** Keys folded into `other` so far (a key folded twice counts twice). */
   foldedKeys = 0;
   private readonly spare: TableEntry[] = [];
+  /** Folds so far: entryByAddress notices that one rebuilt the address index. */
+  private foldCount = 0;
+  /**
+   * Address index: open addressing over a typed array (slot = 1 + position in `addressed`, 0 = empty),
+   * so a decided attempt finds its host and server without a string or a boxed number.
+   */
+  private addressSlots: Int32Array;
+  private addressed: TableEntry[] = [];
 
-  constructor(readonly cap: number) {}
+  constructor(readonly cap: number) {
+    let size = 16;
+    while (size < cap * 2) size *= 2;
+    this.addressSlots = new Int32Array(size);
+  }
+
+  /**
+   * The entry of an address (port -1 for a host): one typed-array probe when the address was seen before;
+   * the text key is built only for a new address. Same entry as entry(name(address)).
+   */
+  entryByAddress(version: number, w0: number, w1: number, w2: number, w3: number, port: number, name: AddressNamer): TableEntry {
+    const slots = this.addressSlots;
+    const mask = slots.length - 1;
+    let i = addressHash(version, w0, w1, w2, w3, port) & mask;
+    for (let n = slots[i]!; n !== 0; n = slots[i]!) {
+      const e = this.addressed[n - 1]!;
+      if (e.version === version && e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3 && e.port === port) return e;
+      i = (i + 1) & mask;
+    }
+    const before = this.foldCount;
+    const e = this.entry(name(version, w0, w1, w2, w3, port));
+    // A fold rebuilt the index: find the free slot again.
+    if (this.foldCount !== before) return this.entryByAddress(version, w0, w1, w2, w3, port, name);
+    e.version = version;
+    e.w0 = w0;
+    e.w1 = w1;
+    e.w2 = w2;
+    e.w3 = w3;
+    e.port = port;
+    this.addressed.push(e);
+    slots[i] = this.addressed.length;
+    return e;
+  }
 
   entry(key: string): TableEntry {
     let e = this.entries.get(key);
@@ -111,10 +178,25 @@ export class CappedTable {
       for (let f = 0; f < F.SIZE; f++) other[f]! += e.counts[f]!;
       e.counts.fill(0);
       e.examples.length = 0;
+      e.forgetAddress();
       this.spare.push(e);
       this.foldedKeys++;
     }
     this.entries = kept;
+    this.foldCount++;
+    // Rebuild the address index from the survivors (entries never leave it otherwise; the map holds at
+    // most `cap` entries, the index twice that many slots, so probes stay short).
+    this.addressSlots.fill(0);
+    this.addressed = [];
+    const slots = this.addressSlots;
+    const mask = slots.length - 1;
+    for (const e of kept.values()) {
+      if (e.version === 0) continue;
+      let j = addressHash(e.version, e.w0, e.w1, e.w2, e.w3, e.port) & mask;
+      while (slots[j] !== 0) j = (j + 1) & mask;
+      this.addressed.push(e);
+      slots[j] = this.addressed.length;
+    }
   }
 
   /** Entries plus the remainder (key null) when it holds anything. */

@@ -31,6 +31,7 @@ import { OUTCOME_NAMES, TUNNEL_NAMES, TcpFlag } from '../types.js';
 import type {
   Attempt,
   AttemptSink,
+  DecidedAttempt,
   Endpoint,
   HandshakeSummary,
   Outcome,
@@ -105,6 +106,9 @@ export class HandshakeTracker {
   timeBaseSec = 0;
 
   private readonly sink: AttemptSink;
+  /** The sink's onDecided and the one reused view it receives, when the sink takes numeric views. */
+  private readonly decidedSink: ((decided: DecidedAttempt) => void) | null = null;
+  private readonly decidedView: DecidedView | null = null;
   private readonly timeoutNs: number;
   private readonly maxPending: number;
   private readonly copyWindowNs: number;
@@ -174,6 +178,10 @@ export class HandshakeTracker {
     this.maxPending = maxPending;
     this.copyWindowNs = Math.round(copyWindowMs * 1e6);
     this.orphanExampleLimit = Math.max(0, options.orphanExampleLimit ?? 100);
+    if (typeof sink.onDecided === 'function') {
+      this.decidedSink = sink.onDecided.bind(sink);
+      this.decidedView = new DecidedView(this);
+    }
     this.decided = new DecidedFlows(options.decidedFlowSlots ?? 1 << 18);
     this.decidedReplies = new DecidedFlows((options.decidedFlowSlots ?? 1 << 18) >> 2);
   }
@@ -641,10 +649,19 @@ export class HandshakeTracker {
   }
 
   private decide(a: PendingAttempt, outcome: number, ackNs: number, rstNs: number): void {
-    const attempt = this.toAttempt(a, OUTCOME_NAMES[outcome]!, ackNs, rstNs);
-    this.remove(a);
     this.attemptCount++;
     this.outcomeCounts[outcome]!++;
+    if (this.decidedView !== null) {
+      // The sink reads the numbers while `a` still holds them, and builds an Attempt only if it keeps one.
+      const view = this.decidedView;
+      view.open(a, outcome, ackNs, rstNs);
+      this.decidedSink!(view);
+      view.close();
+      this.remove(a);
+      return;
+    }
+    const attempt = this.toAttempt(a, OUTCOME_NAMES[outcome]!, ackNs, rstNs);
+    this.remove(a);
     this.sink.onAttempt(attempt);
   }
 
@@ -726,7 +743,8 @@ export class HandshakeTracker {
 
   // ───────────────────────────── output ─────────────────────────────
 
-  private toAttempt(a: PendingAttempt, outcome: Outcome, ackNs: number, rstNs: number): Attempt {
+  /** @internal The Attempt object of a pending attempt being decided (DecidedView.toAttempt). */
+  toAttempt(a: PendingAttempt, outcome: Outcome, ackNs: number, rstNs: number): Attempt {
     const v = a.ipVersion === 6 ? 6 : 4;
     const hasAck = ackNs === ackNs;
     const divertedTo: Endpoint[] = [];
@@ -788,4 +806,94 @@ function ackCoversSyn(ack: number, a: PendingAttempt): boolean {
 /** The ack acknowledges the server's SYN: at or (within reason) beyond server ISN + 1. */
 function ackCoversServer(ack: number, serverIsn: number): boolean {
   return ((ack - serverIsn - 1) >>> 0) < ACK_AHEAD_LIMIT;
+}
+
+/**
+ * The borrowed numeric view of the attempt being decided (DecidedAttempt), one per tracker: it reads the
+ * pending attempt's fields in place, so handing a decision to the sink allocates nothing.
+ */
+class DecidedView implements DecidedAttempt {
+  private a: PendingAttempt = new PendingAttempt();
+  private outcome = 0;
+  private ackNs = Number.NaN;
+  private rstNs = Number.NaN;
+  private attempt: Attempt | null = null;
+  private live = false;
+
+  constructor(private readonly tracker: HandshakeTracker) {}
+
+  open(a: PendingAttempt, outcome: number, ackNs: number, rstNs: number): void {
+    this.a = a;
+    this.outcome = outcome;
+    this.ackNs = ackNs;
+    this.rstNs = rstNs;
+    this.attempt = null;
+    this.live = true;
+  }
+
+  close(): void {
+    this.live = false;
+    this.attempt = null;
+  }
+
+  get outcomeIndex(): number {
+    return this.outcome;
+  }
+  get ipVersion(): number {
+    return this.a.ipVersion;
+  }
+  get c0(): number {
+    return this.a.c0;
+  }
+  get c1(): number {
+    return this.a.c1;
+  }
+  get c2(): number {
+    return this.a.c2;
+  }
+  get c3(): number {
+    return this.a.c3;
+  }
+  get cPort(): number {
+    return this.a.cPort;
+  }
+  get s0(): number {
+    return this.a.s0;
+  }
+  get s1(): number {
+    return this.a.s1;
+  }
+  get s2(): number {
+    return this.a.s2;
+  }
+  get s3(): number {
+    return this.a.s3;
+  }
+  get sPort(): number {
+    return this.a.sPort;
+  }
+  get firstSynNs(): number {
+    return this.a.firstSynNs;
+  }
+  get firstSynAckNs(): number {
+    return this.a.synAckSeen ? this.a.firstSynAckNs : Number.NaN;
+  }
+  get synAckAckMatches(): number {
+    return this.a.synAckAckMatches;
+  }
+  get divertedCount(): number {
+    return this.a.divertedCount;
+  }
+  get tunnelKind(): number {
+    return this.a.tunnelKind;
+  }
+
+  toAttempt(): Attempt {
+    if (!this.live) {
+      throw new SynscopeError('BAD_USAGE', 'a decided-attempt view was read after its onDecided call returned', {
+        hint: 'Call toAttempt() inside onDecided and keep the Attempt it returns',
+      });
+    }
+    return (this.attempt ??= this.tracker.toAttempt(this.a, OUTCOME_NAMES[this.outcome]!, this.ackNs, this.rstNs));
+  }
 }
