@@ -35,7 +35,7 @@ export const DEFAULT_OPTIONS: AnalysisOptions = {
   ackTimeout: 3,
   maxPending: 100_000,
   allAttempts: false,
-  maxAttemptsKept: 100_000,
+  maxAttemptsKept: 10_000,
   nodePortRange: [30000, 32767],
   vxlanPorts: [4789, 8472],
   genevePorts: [6081],

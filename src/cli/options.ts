@@ -119,8 +119,9 @@ export const analyzeOptions: OptionSpec[] = [
   {
     name: 'max-attempts',
     type: 'number',
-    default: 100000,
-    description: 'Cap on attempts kept for the report; the rest are counted (ndjson streams every attempt).',
+    default: 10000,
+    description:
+      'Cap on attempts listed in the report (JSON attempts[], CSV, --evidence), so memory stays flat on long captures; the rest are counted in attemptsOmitted. ndjson streams every attempt.',
   },
   ...evidenceFileOptions,
   {
