@@ -2,6 +2,7 @@
  * Port ranges, port lists and address text shared by the evidence parsers, the checks and the findings.
  */
 import type { Endpoint } from '../types.js';
+import { formatIp } from '../decode/format.js';
 
 export type PortRange = [number, number];
 
@@ -126,27 +127,9 @@ export function canonicalIp(text: string): string | null {
   if (ipv4Octets(bare) !== null) return bare.split('.').map(Number).join('.');
   const groups = ipv6Groups(bare);
   if (groups === null) return null;
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+  // One formatter for every address synscope prints: the decoder's, from the same 32-bit words.
+  const word = (i: number): number => ((groups[i]! << 16) | groups[i + 1]!) >>> 0;
+  return formatIp(6, word(0), word(2), word(4), word(6));
 }
 
 /**

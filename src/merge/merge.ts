@@ -26,6 +26,7 @@ import {
   type Statistics,
 } from '../types.js';
 import { VERSION } from '../version.js';
+import { emptyPacketCounts } from '../analyze.js';
 import { formatEpochSecondsFloat } from '../time.js';
 import { parseIsoNs, type LoadedReport, type RejectedReport } from './load.js';
 
@@ -200,18 +201,7 @@ function attemptFromJson(a: JsonAttempt, baseSec: number, inputOffset: number): 
 }
 
 function sumPackets(list: PacketCounts[]): PacketCounts {
-  const out: PacketCounts = {
-    total: 0,
-    tcp: 0,
-    syn: 0,
-    synAck: 0,
-    rst: 0,
-    undecodable: 0,
-    tcpTruncated: 0,
-    fragments: 0,
-    tunneled: 0,
-    unknownLinkType: 0,
-  };
+  const out = emptyPacketCounts();
   for (const p of list) for (const key of Object.keys(out) as Array<keyof PacketCounts>) out[key] += p[key] ?? 0;
   return out;
 }
