@@ -371,8 +371,29 @@ describe('other causes', () => {
     const { diagnosis } = run(specs);
     expect(diagnosis.verdict).toBe('client-reset');
     const f = finding(diagnosis, 'client-reset')!;
-    expect(f.counts).toEqual({ clientResets: 50, wrongAckSynAcks: 25, clientHosts: 1 });
+    expect(f.counts).toEqual({ clientResets: 50, wrongAckSynAcks: 25, resetsAfterLostSynAck: 0, clientHosts: 1 });
     expect(f.summary).toMatch(/25 of those SYN-ACKs acknowledged the wrong sequence number/);
+  });
+
+  it('client-reset: a RST answering a SYN-ACK retransmitted after the client gave up says the first SYN-ACK was lost', () => {
+    const attempts: Attempt[] = [];
+    for (let i = 0; i < 400; i++) {
+      const a = attempt({ client: '10.0.0.5', clientPort: 20000 + i * 97, server: '10.0.1.9', serverPort: 8080, outcome: i % 20 === 0 ? 'client-reset' : 'established', tNs: i * 1e8 });
+      if (a.outcome === 'client-reset' && i % 40 === 0) {
+        // As the lab's random-loss control shows it: SYN-ACK at +1.2 ms never reaches the socket, the
+        // prober gives up at 1 s, the retransmitted SYN-ACK at ~1 s is answered with RST.
+        a.synAckRetransmits = 1;
+        a.rstNs = a.firstSynAckNs! + 1_000_500_000;
+      }
+      attempts.push(a);
+    }
+    const builder = new DiagnosisBuilder({});
+    for (const a of attempts) builder.onAttempt(a);
+    const f = finding(builder.finish(0).diagnosis, 'client-reset')!;
+    expect(f.counts.clientResets).toBe(20);
+    expect(f.counts.resetsAfterLostSynAck).toBe(10);
+    expect(f.summary).toMatch(/10 RSTs answered a SYN-ACK retransmitted at least 0\.5 s after the first/);
+    expect(f.nextSteps[0]).toMatch(/first SYN-ACK was lost/);
   });
 
   it('random loss over many servers and hosts is called random-loss, nothing else (10 seeds)', () => {

@@ -101,6 +101,8 @@ export interface DiagnosisState {
   resetExamples: Reservoir<Attempt>;
   /** client-reset attempts whose SYN-ACK acknowledged something other than ISN + 1. */
   resetAfterBadSynAck: number;
+  /** Client resets answering a retransmitted SYN-ACK well after the first: the first never reached the client. */
+  resetAfterLostSynAck: number;
   matches: EvidenceMatches | null;
   ssSnapshots: SsSnapshot[] | null;
   conntrackEntries: ConntrackEntry[] | null;
@@ -172,6 +174,7 @@ export class DiagnosisBuilder implements AttemptSink {
       refusedExamples: new Reservoir<Attempt>(8, 3),
       resetExamples: new Reservoir<Attempt>(8, 4),
       resetAfterBadSynAck: 0,
+      resetAfterLostSynAck: 0,
       matches:
         this.ssKeys === null && this.conntrackKeys === null
           ? null
@@ -288,6 +291,14 @@ export class DiagnosisBuilder implements AttemptSink {
     if (outcomeIndex === IDX_CLIENT_RESET) {
       s.resetExamples.add(example);
       if (synAckMatch === 0) s.resetAfterBadSynAck++;
+      else if (
+        example.synAckRetransmits > 0 &&
+        example.rstNs !== null &&
+        example.firstSynAckNs !== null &&
+        example.rstNs - example.firstSynAckNs >= LOST_SYNACK_RESET_NS
+      ) {
+        s.resetAfterLostSynAck++;
+      }
     }
     if (isC && s.matches !== null) this.matchEvidence(example, inRange || inSet);
   }
@@ -404,6 +415,12 @@ function conntrackKeyMap(entries: ConntrackEntry[]): Map<string, string> {
 }
 
 // ───────────────────────────── statistics ─────────────────────────────
+
+/**
+ * A client RST this long after the first SYN-ACK, with the SYN-ACK retransmitted meanwhile, answers the
+ * retransmission: the client never got the first one and had already given up (kubelet: 1 s).
+ */
+const LOST_SYNACK_RESET_NS = 500_000_000;
 
 const PORT_BIN_SIZE = 256;
 const MAX_TABLE_ROWS = 100;

@@ -468,17 +468,27 @@ function clientResetFinding(s: DiagnosisState, nodeport: NodePortResult | null):
   const unexplained = (a: Attempt): boolean => explainedResets === 0 || !nodeport!.inTarget(a.client.port);
   const hosts = topKeys(s.hosts.all(), (e) => outcomeCount(e.counts, 'client-reset'));
   const bad = Math.min(s.resetAfterBadSynAck, resets);
+  const lost = Math.min(s.resetAfterLostSynAck, resets - bad);
   const summary =
     `${plural(resets, 'handshake')} ended with the client sending RST after the SYN-ACK (${plural(hosts.length, 'client host')}${hosts.length > 0 ? `: ${listText(hosts.map(([h]) => h), 3)}` : ''})` +
-    (bad > 0 ? `; ${bad} of those SYN-ACKs acknowledged the wrong sequence number, so the RST was the correct answer to a stale SYN-ACK.` : '.');
+    (bad > 0 ? `; ${bad} of those SYN-ACKs acknowledged the wrong sequence number, so the RST was the correct answer to a stale SYN-ACK` : '') +
+    (lost > 0
+      ? `; ${lost} RST${lost === 1 ? '' : 's'} answered a SYN-ACK retransmitted at least 0.5 s after the first: the first SYN-ACK never reached the client socket (lost after the capture point, or taken by NAT) and the client had given up`
+      : '') +
+    '.';
   return {
     finding: {
       cause: 'client-reset',
       confidence: 'confirmed',
       summary,
-      counts: { clientResets: resets, wrongAckSynAcks: bad, clientHosts: hosts.length },
+      counts: { clientResets: resets, wrongAckSynAcks: bad, resetsAfterLostSynAck: lost, clientHosts: hosts.length },
       evidence: { hosts: hosts.slice(0, MAX_LISTED).map(([h]) => h), examples: examples(s.resetExamples.items, unexplained) },
       nextSteps: [
+        ...(lost > 0
+          ? [
+              'Find where the first SYN-ACK was lost between the capture point and the client socket: capture on the client\'s own interface too; `conntrack -S` (drop, insert_failed) and interface drops (`ip -s link`) on the node; a NodePort or NAT rule matching the client port.',
+            ]
+          : []),
         'If the SYN-ACK came late, the client may have given up: compare the SYN→SYN-ACK latency with the client\'s connect timeout.',
         'conntrack may have judged the SYN-ACK invalid: check `conntrack -S` (invalid) and `sysctl net.netfilter.nf_conntrack_tcp_be_liberal` on the client node.',
         'A SYN-ACK whose ack is not ISN + 1 belongs to an older connection on the same ports (port reuse while the server still holds the old one).',
