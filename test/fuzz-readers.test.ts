@@ -9,7 +9,6 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CaptureStream, HARD_MAX_RECORD } from '../src/capture/index.js';
@@ -21,7 +20,8 @@ import { readChunksFromStream } from '../src/source/index.js';
 import { ERROR_CODES, SynscopeError, isSynscopeError } from '../src/errors.js';
 import { DecodeStatus, PacketView } from '../src/types.js';
 import type { Attempt, CaptureRecord } from '../src/types.js';
-import { ethernet, nullLoopback, raw, sll, sll2, tcpPacket, udpPacket, vxlanPacket } from '../src/craft/index.js';
+import * as craft from '../src/craft/index.js';
+import { corpusSeeds, fieldOffsets, generatedSeeds } from '../scripts/fuzz-seeds.mjs';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const corpusRoot = path.resolve(repoRoot, '../shared/corpus');
@@ -143,132 +143,6 @@ function checkWholeAndChunked(bytes: Uint8Array, chunkSizes: readonly number[], 
 
 // ───────────────────────────── seeds ─────────────────────────────
 
-const T0 = 1_700_000_000;
-
-/** Frames of one handshake that fails (SYN-ACK unanswered) and one that works, in a few encodings. */
-function handshakeFrames(wrap: (ipPacket: Uint8Array) => Uint8Array, clientPort: number): Uint8Array[] {
-  const c = '10.0.0.1';
-  const s = '10.0.0.2';
-  return [
-    wrap(tcpPacket({ src: c, dst: s, srcPort: clientPort, dstPort: 443, flags: 'S', seq: 1000 })),
-    wrap(tcpPacket({ src: s, dst: c, srcPort: 443, dstPort: clientPort, flags: 'SA', seq: 5000, ack: 1001 })),
-    wrap(tcpPacket({ src: c, dst: s, srcPort: clientPort + 1, dstPort: 443, flags: 'S', seq: 2000 })),
-    wrap(tcpPacket({ src: s, dst: c, srcPort: 443, dstPort: clientPort + 1, flags: 'SA', seq: 6000, ack: 2001 })),
-    wrap(tcpPacket({ src: c, dst: s, srcPort: clientPort + 1, dstPort: 443, flags: 'A', seq: 2001, ack: 6001 })),
-    wrap(udpPacket({ src: c, dst: s, srcPort: 53, dstPort: 53, payload: new Uint8Array(8) })),
-    wrap(tcpPacket({ src: 'fd00::1', dst: 'fd00::2', srcPort: clientPort + 2, dstPort: 80, flags: 'S', seq: 7 })),
-    wrap(tcpPacket({ src: 'fd00::2', dst: 'fd00::1', srcPort: 80, dstPort: clientPort + 2, flags: 'RA', seq: 0, ack: 8 })),
-  ];
-}
-
-const ethernetWrap = (p: Uint8Array): Uint8Array => ethernet({ payload: p });
-
-/** Small generated captures covering every framing path the reader has. */
-function generatedSeeds(): Array<{ name: string; bytes: Uint8Array }> {
-  const seeds: Array<{ name: string; bytes: Uint8Array }> = [];
-  const frames = handshakeFrames(ethernetWrap, 31000);
-  for (const variant of [
-    { name: 'pcap-us-le', options: {} },
-    { name: 'pcap-ns-be', options: { nanosecond: true, bigEndian: true } },
-    { name: 'pcap-modified', options: { modified: true } },
-    { name: 'pcap-2.2-swapped-lengths', options: { versionMinor: 2, snaplen: 96 } },
-  ]) {
-    const out = new MemoryOutput();
-    const w = new PcapWriter(out, variant.options);
-    frames.forEach((f, i) => w.packet(T0 + i, i * 1000, f));
-    seeds.push({ name: variant.name, bytes: out.toBytes() });
-  }
-  {
-    const out = new MemoryOutput();
-    const w = new PcapWriter(out, { linkType: 101 });
-    handshakeFrames((p) => raw({ payload: p }), 32000).forEach((f, i) => w.packet(T0, i * 7, f));
-    seeds.push({ name: 'pcap-raw', bytes: out.toBytes() });
-  }
-  {
-    // Two sections, several interfaces and resolutions, SPB, obsolete PB, custom/NRB/ISB blocks.
-    const out = new MemoryOutput();
-    const w = new PcapngWriter(out);
-    w.section({ options: [{ code: 4, value: 'fuzz' }] });
-    const eth = w.interface(1, { tsresol: 9, snaplen: 0 });
-    const lo = w.interface(0, { tsresol: 0x80 | 20 });
-    const s2 = w.interface(276, { tsoffset: 10 });
-    handshakeFrames(ethernetWrap, 30500).forEach((f, i) => w.packet(eth, T0 + i, i * 3, f));
-    w.packet(lo, T0 + 1, 500, nullLoopback({ payload: tcpPacket({ src: '127.0.0.1', dst: '127.0.0.1', srcPort: 30999, dstPort: 8080, flags: 'S', seq: 1 }) }));
-    w.packet(s2, T0 + 2, 0, sll2({ ifIndex: 3, packetType: 4, payload: tcpPacket({ src: '10.1.0.1', dst: '10.1.0.2', srcPort: 31500, dstPort: 80, flags: 'S' }) }));
-    w.obsoletePacket(eth, T0 + 3, 0, frames[0]!);
-    w.nameResolution([{ address: Uint8Array.of(10, 0, 0, 1), names: ['client'] }]);
-    w.interfaceStatistics(eth, T0 + 4, 0);
-    w.custom(32473, Uint8Array.of(1, 2, 3));
-    w.section({ bigEndian: true });
-    const be = w.interface(113);
-    handshakeFrames((p) => sll({ payload: p }), 30700).forEach((f, i) => w.packet(be, T0 + 5 + i, 0, f));
-    w.simplePacket(sll({ payload: tcpPacket({ src: '10.0.0.9', dst: '10.0.0.2', srcPort: 31999, dstPort: 443, flags: 'S' }) }));
-    seeds.push({ name: 'pcapng-two-sections', bytes: out.toBytes() });
-  }
-  {
-    const out = new MemoryOutput();
-    const w = new PcapngWriter(out);
-    w.section();
-    const id = w.interface(1, { snaplen: 80 });
-    const inner = ethernet({ payload: tcpPacket({ src: '192.168.1.1', dst: '192.168.1.2', srcPort: 31234, dstPort: 443, flags: 'S' }) });
-    w.packet(id, T0, 0, ethernet({ payload: vxlanPacket({ src: '172.16.0.1', dst: '172.16.0.2', vni: 7, frame: inner }) }));
-    seeds.push({ name: 'pcapng-vxlan', bytes: out.toBytes() });
-  }
-  return seeds;
-}
-
-/** Corpus files small enough to fuzz cheaply (the corpus is read where it lies, never copied). */
-function corpusSeeds(maxBytes: number): Array<{ name: string; bytes: Uint8Array }> {
-  const manifest = path.join(corpusRoot, 'MANIFEST.tsv');
-  if (!existsSync(manifest)) return [];
-  const seeds: Array<{ name: string; bytes: Uint8Array }> = [];
-  for (const line of readFileSync(manifest, 'utf8').split('\n').slice(1)) {
-    const rel = line.split('\t')[0];
-    if (rel === undefined || rel === '') continue;
-    const file = path.join(corpusRoot, rel);
-    if (!existsSync(file) || statSync(file).size > maxBytes) continue;
-    seeds.push({ name: rel, bytes: new Uint8Array(readFileSync(file)) });
-  }
-  return seeds;
-}
-
-/** Offsets of the length and type fields of each record / block of a well-formed seed. */
-function fieldOffsets(bytes: Uint8Array): { lengths: number[]; types: number[] } {
-  const lengths: number[] = [];
-  const types: number[] = [];
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 24) return { lengths, types };
-  const magic = dv.getUint32(0, false);
-  if (magic === 0x0a0d0d0a) {
-    let le = dv.getUint32(8, true) === 0x1a2b3c4d;
-    let pos = 0;
-    while (pos + 12 <= bytes.length) {
-      if (dv.getUint32(pos, false) === 0x0a0d0d0a) le = dv.getUint32(pos + 8, true) === 0x1a2b3c4d;
-      const total = dv.getUint32(pos + 4, le);
-      if (total < 12 || pos + total > bytes.length) break;
-      types.push(pos);
-      lengths.push(pos + 4, pos + total - 4);
-      const type = dv.getUint32(pos, le);
-      if ((type === 6 || type === 2) && total >= 32) lengths.push(pos + 20, pos + 24);
-      if (type === 3) lengths.push(pos + 8);
-      if (type === 1) lengths.push(pos + 12); // snaplen
-      pos += total;
-    }
-  } else {
-    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1 || magic === 0x34cdb2a1;
-    const header = magic === 0xa1b2cd34 || magic === 0x34cdb2a1 ? 24 : 16;
-    lengths.push(16); // snaplen
-    types.push(20); // link-type field
-    let pos = 24;
-    while (pos + header <= bytes.length) {
-      const caplen = dv.getUint32(pos + 8, le);
-      lengths.push(pos + 8, pos + 12);
-      pos += header + caplen;
-    }
-  }
-  return { lengths, types };
-}
-
 // ───────────────────────────── mutations ─────────────────────────────
 
 const INTERESTING_U32 = [0, 1, 3, 4, 11, 12, 13, 16, 27, 28, 31, 32, 33, 0x7f, 0xff, 0xffff, 65536, 262144, 262145, 0x00ffffff, HARD_MAX_RECORD, HARD_MAX_RECORD + 4, 0x7fffffff, 0x80000000, 0xfffffffc, 0xffffffff];
@@ -346,8 +220,8 @@ const chunkPlanArb = fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, m
 
 // ───────────────────────────── the properties ─────────────────────────────
 
-const generated = generatedSeeds();
-const corpus = corpusSeeds(4096);
+const generated = generatedSeeds(craft, MemoryOutput, PcapWriter, PcapngWriter);
+const corpus = corpusSeeds(corpusRoot, 4096);
 const allSeeds = [...generated, ...corpus];
 
 describe('fuzzing the readers and decoders (fixed seed)', () => {
@@ -401,7 +275,7 @@ describe('fuzzing the readers and decoders (fixed seed)', () => {
   });
 
   test('truncation at every offset of the generated seeds and the smallest corpus files', () => {
-    const small = [...generated, ...corpusSeeds(700)];
+    const small = [...generated, ...corpusSeeds(corpusRoot, 700)];
     let cases = 0;
     for (const seed of small) {
       const full = runCase(seed.bytes, []);
