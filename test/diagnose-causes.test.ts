@@ -3,20 +3,11 @@
  * refusals, one bad client host, a burst, client resets — and the statistics against direct counts.
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from './helpers/capture-feed.js';
 import { DiagnosisBuilder, parseConntrack, parseSs, type DiagnoseOptions } from '../src/diagnose/index.js';
 import { FAILED_OUTCOMES, type Attempt, type Diagnosis, type Outcome, type Statistics } from '../src/types.js';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 interface Spec {
   client: string;
