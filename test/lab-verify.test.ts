@@ -1,12 +1,16 @@
 // The incident lab's exact comparisons and its tshark-side handshake oracle, on rows built here.
 import { describe, expect, it } from 'vitest';
 import { decideHandshakes, parseTsharkLine, type TcpRow } from '../lab/lib/oracle.mjs';
+import { fisherExact } from '../src/diagnose/stats.js';
+import { seededRandom } from './helpers/capture-feed.js';
 import {
   attemptKey,
   checkProberLog,
   compareOracle,
   compareSynscope,
   diffMultisets,
+  rangeConcentration,
+  verdictDecidable,
   type ProbeRecord,
   type SynscopeJson,
 } from '../lab/lib/verify.mjs';
@@ -187,5 +191,53 @@ describe('checkProberLog', () => {
   it('rejects a reserved port chosen by the kernel', () => {
     const checks = checkProberLog([probe(1, 30100, 'ok')], { divertedPorts: null, reservedRange: [30000, 32767], expectFailures: 'none' });
     expect(checks.find((c) => c.name.includes('reserved'))?.pass).toBe(false);
+  });
+});
+
+describe('rangeConcentration (when the lab may require the incident verdict)', () => {
+  const RANGE: [number, number] = [30000, 32767];
+
+  it('agrees with synscope\'s Fisher test on random tables (two independent implementations)', () => {
+    const random = seededRandom(7);
+    for (let t = 0; t < 200; t++) {
+      const probes: ProbeRecord[] = [];
+      const n = 20 + Math.floor(random() * 400);
+      const inShare = random();
+      const lossIn = random() * 0.3;
+      const lossOut = random() * 0.05;
+      for (let i = 0; i < n; i++) {
+        const inRange = random() < inShare;
+        const port = inRange ? 30000 + Math.floor(random() * 2768) : 40000 + Math.floor(random() * 20000);
+        const failed = random() < (inRange ? lossIn : lossOut);
+        probes.push(probe(i, port, failed ? 'timeout' : 'ok'));
+      }
+      const c = rangeConcentration(probes, RANGE);
+      expect(c.failedInRange + c.failedOutside + c.okInRange + c.okOutside).toBe(c.failedInRange + c.failedOutside > 0 ? n : 0);
+      const ref = fisherExact(c.failedInRange, c.failedOutside, c.okInRange, c.okOutside);
+      expect(Math.abs(c.pValue - ref.pValue)).toBeLessThanOrEqual(1e-9 + 1e-6 * ref.pValue);
+    }
+  });
+
+  it('three failures where most successes also used range ports do not decide; the same three among few in-range ports do', () => {
+    // A short view in which the kernel's in-order ports for this destination sat mostly inside the range.
+    const swept: ProbeRecord[] = [];
+    for (let i = 0; i < 400; i++) swept.push(probe(i, 29700 + i * 2, [30224, 30322, 30366].includes(29700 + i * 2) ? 'timeout' : 'ok'));
+    const s = rangeConcentration(swept, RANGE);
+    expect([s.failedInRange, s.failedOutside]).toEqual([3, 0]);
+    expect(s.pValue).toBeGreaterThan(0.1);
+    expect(verdictDecidable(s)).toBe(false);
+    // Ports spread over 12000-65001: about 5 % in range.
+    const spread: ProbeRecord[] = [];
+    for (let i = 0; i < 400; i++) spread.push(probe(i, 12000 + ((i * 7919) % 53000), 'ok'));
+    for (const [i, p] of [30224, 30322, 30366].entries()) spread.push(probe(400 + i, p, 'timeout'));
+    const d = rangeConcentration(spread, RANGE);
+    expect(d.pValue).toBeLessThan(1e-3 / 3);
+    expect(verdictDecidable(d)).toBe(true);
+  });
+
+  it('only counts client addresses that had a failure, as synscope does', () => {
+    const probes = [probe(1, 30010, 'timeout'), probe(2, 40000, 'ok'), probe(3, 30020, 'ok', POD6), probe(4, 30030, 'ok', POD6)];
+    const c = rangeConcentration(probes, RANGE);
+    expect([c.failedInRange, c.failedOutside, c.okInRange, c.okOutside]).toEqual([1, 0, 0, 1]);
   });
 });

@@ -7,10 +7,7 @@ import { readCaptureWithTshark } from './oracle.mjs';
 import { ACK_TIMEOUT_SECONDS } from './runner.mjs';
 import { NODEPORT_RANGE, divertedPortTest } from './scenarios.mjs';
 import { NODE_IPV4, NODE_IPV6 } from './topology.mjs';
-import { checkProberLog, compareOracle, compareSynscope, endpointText, parseProberLog, probesInScope } from './verify.mjs';
-
-/** Below this many failures in a capture's view the incident verdict is reported, not required. */
-export const MIN_FAILURES_FOR_VERDICT = 3;
+import { checkProberLog, compareOracle, compareSynscope, endpointText, parseProberLog, probesInScope, rangeConcentration, verdictDecidable } from './verify.mjs';
 
 /**
  * @typedef {{ scenario: string, capture: string, name: string, pass: boolean | null, detail: string }} CheckRow
@@ -144,7 +141,8 @@ export async function analyseRun(scenario, art, opts) {
       continue;
     }
     info.verdict = report?.diagnosis?.verdict ?? null;
-    const verdictRequired = scenario.kind === 'incident' && failedInScope >= MIN_FAILURES_FOR_VERDICT;
+    const concentration = rangeConcentration(inScope, NODEPORT_RANGE);
+    const verdictRequired = scenario.kind === 'incident' && verdictDecidable(concentration);
     // A capture that saw no failure (a pod the collision never hit) must not be called one.
     const verdictForbidden = scenario.kind === 'control' || failedInScope === 0;
     add(
@@ -161,7 +159,10 @@ export async function analyseRun(scenario, art, opts) {
         capture: cap.spec.name,
         name: 'synscope: verdict (not required)',
         pass: null,
-        detail: `only ${failedInScope} failures in this capture's view; verdict ${info.verdict}`,
+        detail:
+          `prober records in this view: ${concentration.failedInRange} of ${failedInScope} failures on NodePort-range ports, ` +
+          `${concentration.okInRange} of ${concentration.okInRange + concentration.okOutside} successes there too ` +
+          `(p = ${concentration.pValue.toPrecision(2)}), too little to decide; verdict ${info.verdict}`,
       });
     }
   }

@@ -53,3 +53,15 @@ export declare function checkProberLog(
     expectFailures: 'none' | 'some';
   },
 ): Check[];
+
+export interface RangeConcentration {
+  failedInRange: number;
+  failedOutside: number;
+  okInRange: number;
+  okOutside: number;
+  pValue: number;
+  relativeRisk: number | null;
+}
+export declare function rangeConcentration(probes: ProbeRecord[], range: [number, number]): RangeConcentration;
+export declare const MIN_FAILURES_FOR_VERDICT: number;
+export declare function verdictDecidable(c: RangeConcentration): boolean;

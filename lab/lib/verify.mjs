@@ -256,3 +256,66 @@ export function checkProberLog(probes, opts) {
   }
   return checks;
 }
+
+/**
+ * How strongly the prober's own records in a capture's view tie the failures to the NodePort range: the
+ * same 2x2 table synscope tests without a NodePort list (failed or not x client port in the range or not,
+ * over the client addresses that had a failure), with a one-sided Fisher exact p-value computed here from
+ * the hypergeometric terms, independently of synscope's code. The kernel hands one destination its ports
+ * in order, so a short view can hold many in-range attempts, and then three failures prove nothing.
+ * @param {ProbeRecord[]} probes  already restricted to the capture's scope
+ * @param {[number, number]} range
+ * @returns {{ failedInRange: number, failedOutside: number, okInRange: number, okOutside: number, pValue: number, relativeRisk: number | null }}
+ */
+export function rangeConcentration(probes, range) {
+  const failingHosts = new Set(probes.filter((p) => p.result !== 'ok').map((p) => canonicalIp(p.src)));
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  for (const p of probes) {
+    if (!failingHosts.has(canonicalIp(p.src))) continue;
+    const inRange = p.srcPort >= range[0] && p.srcPort <= range[1];
+    if (p.result !== 'ok') inRange ? a++ : b++;
+    else inRange ? c++ : d++;
+  }
+  const rowFailed = a + b;
+  const colIn = a + c;
+  const n = a + b + c + d;
+  const logFactorial = (/** @type {number} */ k) => {
+    let s = 0;
+    for (let i = 2; i <= k; i++) s += Math.log(i);
+    return s;
+  };
+  const logChoose = (/** @type {number} */ x, /** @type {number} */ k) => logFactorial(x) - logFactorial(k) - logFactorial(x - k);
+  // P(X >= a) for X ~ Hypergeometric(n, colIn, rowFailed).
+  let pValue = 0;
+  for (let x = a; x <= Math.min(rowFailed, colIn); x++) {
+    pValue += Math.exp(logChoose(colIn, x) + logChoose(n - colIn, rowFailed - x) - logChoose(n, rowFailed));
+  }
+  const riskIn = colIn > 0 ? a / colIn : null;
+  const riskOut = n - colIn > 0 ? b / (n - colIn) : null;
+  const relativeRisk = riskIn === null || riskOut === null ? null : riskOut === 0 ? (a > 0 ? Infinity : null) : riskIn / riskOut;
+  return { failedInRange: a, failedOutside: b, okInRange: c, okOutside: d, pValue: Math.min(1, pValue), relativeRisk };
+}
+
+/**
+ * The incident verdict is required of a capture only when the prober's own records in its view make the
+ * case: at least this many failures on NodePort-range ports, relative risk >= 2, and a Fisher p-value
+ * below synscope's alpha (1e-3) after its largest Bonferroni correction without a NodePort list (3 tests).
+ * Otherwise it is reported, not required: no honest tool can call three failures a collision when the
+ * ports the kernel handed out in that time sat inside the range anyway.
+ */
+export const MIN_FAILURES_FOR_VERDICT = 3;
+const VERDICT_ALPHA = 1e-3;
+const VERDICT_TESTS = 3;
+
+/** @param {ReturnType<typeof rangeConcentration>} c whether the records make the case (see above) */
+export function verdictDecidable(c) {
+  return (
+    c.failedInRange >= MIN_FAILURES_FOR_VERDICT &&
+    c.relativeRisk !== null &&
+    c.relativeRisk >= 2 &&
+    c.pValue * VERDICT_TESTS < VERDICT_ALPHA
+  );
+}

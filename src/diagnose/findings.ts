@@ -269,6 +269,9 @@ function nodePortFinding(s: DiagnosisState, logAlpha: number): NodePortResult | 
   const [lo, hi] = s.nodePortRange;
   const failures = test.a + test.b;
   const base = (test.a + test.c) / (test.a + test.b + test.c + test.d);
+  // Failures lean towards the range but the test cannot tell them from chance: a small sample, or a short
+  // capture in which the kernel's in-order port choice for one destination sat inside the range for a while.
+  const tooFewToTell = !isSignificant && test.a > 0 && test.relativeRisk !== null && test.relativeRisk >= MIN_RELATIVE_RISK;
   const what =
     test.kind === 'synack'
       ? 'SYN-ACKs never ACKed went to'
@@ -286,7 +289,9 @@ function nodePortFinding(s: DiagnosisState, logAlpha: number): NodePortResult | 
           ? ': a copy of the SYN-ACK was seen diverted, as kube-proxy does with a NodePort.'
           : ': ss / conntrack show those handshakes stuck half-open on the client, as when kube-proxy takes the SYN-ACK.'
       : ': far beyond chance, the NodePort collision pattern.'
-    : ': no more than chance gives, so NodePort collisions do not explain these failures.';
+    : tooFewToTell
+      ? `: more than that share, but not beyond what chance can give (a claim needs p below ${formatPValue(Math.log(s.alpha / m))} and at least ${MIN_FAILURES} such failures), so a NodePort collision is not shown.`
+      : ': no more than chance gives, so NodePort collisions do not explain these failures.';
 
   const failingHosts = topKeys(s.hosts.all(), (e) => e.counts[test.failField]!);
   const otherHostFailures = s.hosts.other.counts[test.failField]!;
@@ -379,9 +384,16 @@ function nodePortFinding(s: DiagnosisState, logAlpha: number): NodePortResult | 
     // Keys in reading order: the fix before the next steps.
     finding = { cause: finding.cause, confidence, summary, counts, evidence, fix: finding.fix!, nextSteps: nodePortNextSteps(s, ports, snatSuspected) };
   } else {
-    finding.nextSteps = [
-      `The failures are spread over client ports like all attempts are; look at the other findings. For the NodePort question on a node, \`synscope check\` tells whether its ephemeral ports overlap ${lo}-${hi}.`,
-    ];
+    finding.nextSteps = tooFewToTell
+      ? [
+          s.knownNodePorts.length === 0
+            ? 'Test the exact NodePorts instead of the whole range, which is far stronger on few failures: pass --services (kubectl get svc -A -o json) or --ipvs (ipvsadm -Ln).'
+            : 'Capture for longer, or on more nodes (then `synscope merge`), to collect enough failures to decide.',
+          `\`synscope check\` on each client host tells whether its ephemeral ports overlap ${lo}-${hi} at all.`,
+        ]
+      : [
+          `The failures are spread over client ports like all attempts are; look at the other findings. For the NodePort question on a node, \`synscope check\` tells whether its ephemeral ports overlap ${lo}-${hi}.`,
+        ];
   }
   const residualField = kindField(test.kind === 'synack' ? 'synack' : 'unanswered', test.target);
   return {
