@@ -30,6 +30,7 @@ import {
 } from './types.js';
 import { VERSION } from './version.js';
 import { formatEpochSecondsFloat } from './time.js';
+import { ListedAttempts, attachAttempts } from './listed-attempts.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
   ackTimeout: 3,
@@ -141,7 +142,7 @@ class PacketPipeline implements RecordSink {
 
 /** Fans decided attempts out to the diagnosis, the kept list and the caller's stream. */
 class AttemptFanOut implements AttemptSink {
-  readonly kept: Attempt[] = [];
+  readonly kept = new ListedAttempts();
   omitted = 0;
   failed = 0;
   timeBaseSec = 0;
@@ -253,7 +254,7 @@ function assembleReport(
 ): AnalysisReport {
   const start = earliest(inputs);
   const end = latest(inputs);
-  return {
+  const report: AnalysisReport = {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'synscope', version: VERSION },
     options,
@@ -267,11 +268,13 @@ function assembleReport(
       captureEnd: end === null ? null : formatEpochSecondsFloat(end),
       durationSeconds: start === null || end === null ? 0 : Math.max(0, end - start),
     },
-    attempts: fanOut.kept,
+    attempts: [],
     attemptsOmitted: fanOut.omitted,
     diagnosis: result,
     statistics,
   };
+  // A live snapshot lists the attempts kept so far; the columns go on growing behind it.
+  return attachAttempts(report, fanOut.kept.prefix(fanOut.kept.length));
 }
 
 /** Per-input packet counts: the running totals after an input minus those before it. */

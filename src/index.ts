@@ -7,6 +7,8 @@
  */
 export { analyze, DEFAULT_OPTIONS, emptyPacketCounts } from './analyze.js';
 export type { AnalyzeParams } from './analyze.js';
+export { ListedAttempts, listedAttempts, attachAttempts, attemptListOf } from './listed-attempts.js';
+export type { AttemptList } from './listed-attempts.js';
 export * from './types.js';
 export { SynscopeError, ERROR_CODES, isSynscopeError } from './errors.js';
 export type { ErrorCode, ErrorContext } from './errors.js';

@@ -5,7 +5,7 @@ import { analyze } from '../analyze.js';
 import { SynscopeError, ERROR_CODES, isSynscopeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { inputSize } from '../source/index.js';
-import { renderReport, renderAttemptNdjson, type ReportFormat } from '../report/index.js';
+import { renderReportPieces, renderAttemptNdjson, type ReportFormat } from '../report/index.js';
 import { assertEvidenceInputs, writeEvidence } from '../report/evidence.js';
 import {
   parseSysctl,
@@ -276,7 +276,16 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   }
   const color = args.color === undefined ? io.stdoutIsTTY && !('NO_COLOR' in io.env) && typeof args.output !== 'string' : args.color === true;
   if (format !== 'ndjson') {
-    output.write(renderReport(report, format, { color, limit: Number(args.limit) }));
+    // Written in pieces of at least 64 KiB: a JSON report's attempts never make one string.
+    let pending = '';
+    for (const piece of renderReportPieces(report, format, { color, limit: Number(args.limit) })) {
+      pending += piece;
+      if (pending.length >= 65536) {
+        output.write(pending);
+        pending = '';
+      }
+    }
+    if (pending !== '') output.write(pending);
   }
   output.close();
   if (evidencePath !== null && !interrupted) {

@@ -3,6 +3,7 @@
  * quotes doubled). Column names are the JSON contract's field names, flattened with dots, so a script
  * can move between the two formats without a mapping table.
  */
+import { listedAttempts } from '../listed-attempts.js';
 import type { AnalysisReport, InputSummary } from '../types.js';
 import { attemptToJson, type JsonAttempt } from './json.js';
 
@@ -53,7 +54,7 @@ export function csvField(value: Cell): string {
 /** The CSV report: a header row, then one row per attempt kept in the report. */
 export function renderCsv(report: AnalysisReport): string {
   const lines = [CSV_COLUMNS.map(csvField).join(',')];
-  for (const attempt of report.attempts) {
+  for (const attempt of listedAttempts(report)) {
     const json = attemptToJson(attempt, report.timeBaseSec);
     lines.push(COLUMNS.map(([, read]) => csvField(read(json, report.inputs))).join(','));
   }

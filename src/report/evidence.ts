@@ -15,6 +15,7 @@
  * Timestamps are kept exactly: microsecond resolution when every kept timestamp is a whole microsecond,
  * nanosecond resolution otherwise.
  */
+import { listedAttempts } from '../listed-attempts.js';
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readCaptureDetailed } from '../capture/read.js';
@@ -514,7 +515,7 @@ async function collect(
   if (!(margin >= 0) || !Number.isFinite(margin)) {
     throw new SynscopeError(ERROR_CODES.BAD_USAGE, `the evidence margin must be a non-negative number of seconds, got ${margin}`);
   }
-  const failed = report.attempts.filter((a) => FAILED_OUTCOMES.includes(a.outcome));
+  const failed = [...listedAttempts(report)].filter((a) => FAILED_OUTCOMES.includes(a.outcome));
   const decoder = new Decoder({ vxlanPorts: report.options.vxlanPorts, genevePorts: report.options.genevePorts });
   const matcher = new EvidenceMatcher(failed, report.timeBaseSec, decoder, report.options.ackTimeout * 1e9, margin * 1e9);
   const warnings: string[] = [];

@@ -5,7 +5,7 @@
 import type { AnalysisReport } from '../types.js';
 import { renderCsv } from './csv.js';
 import { renderHtml } from './html.js';
-import { renderJson } from './json.js';
+import { renderJson, renderJsonPieces } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderNdjson } from './ndjson.js';
 import type { RenderOptions } from './rows.js';
@@ -27,6 +27,15 @@ export function isReportFormat(name: string): name is ReportFormat {
   return (REPORT_FORMATS as readonly string[]).includes(name);
 }
 
+/**
+ * renderReport's text in pieces whose concatenation is that text: the CLI writes them as they come, so a
+ * report listing many attempts is never one string in memory.
+ */
+export function* renderReportPieces(report: AnalysisReport, format: ReportFormat, options: RenderOptions = {}): Generator<string> {
+  if (format === 'json') yield* renderJsonPieces(report);
+  else yield renderReport(report, format, options);
+}
+
 /** Renders `report` in `format`. Pure: no I/O, the same report always gives the same string. */
 export function renderReport(report: AnalysisReport, format: ReportFormat, options: RenderOptions = {}): string {
   return RENDERERS[format](report, options);
@@ -35,7 +44,7 @@ export function renderReport(report: AnalysisReport, format: ReportFormat, optio
 export type { RenderOptions } from './rows.js';
 export { DEFAULT_LIMIT } from './rows.js';
 export { renderTable } from './table.js';
-export { renderJson, toJsonContract, attemptToJson } from './json.js';
+export { renderJson, renderJsonPieces, toJsonContract, attemptToJson } from './json.js';
 export type { JsonReport, JsonAttempt, JsonInput, JsonFinding, JsonEndpoint } from './json.js';
 export { renderAttemptNdjson, renderNdjson } from './ndjson.js';
 export { renderMarkdown, escapeMarkdown, escapeMarkdownCell } from './markdown.js';

@@ -3,6 +3,7 @@
  * or remove one. schema/report.schema.json documents every field and the tests validate real outputs
  * against it.
  */
+import { listedAttempts } from '../listed-attempts.js';
 import {
   OUTCOME_NAMES,
   SCHEMA_VERSION,
@@ -185,7 +186,13 @@ function byOutcomeComplete(byOutcome: Partial<Record<Outcome, number>>): Record<
 
 /** The report mapped onto the versioned contract (a plain object, ready for JSON.stringify). */
 export function toJsonContract(report: AnalysisReport): JsonReport {
+  return contract(report, true);
+}
+
+/** The contract; with `withAttempts` false its attempts[] is left empty for renderJson to fill in pieces. */
+function contract(report: AnalysisReport, withAttempts: boolean): JsonReport {
   const base = report.timeBaseSec;
+  const listed = listedAttempts(report);
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: report.tool.name, version: report.tool.version },
@@ -218,10 +225,10 @@ export function toJsonContract(report: AnalysisReport): JsonReport {
       captureStart: report.summary.captureStart,
       captureEnd: report.summary.captureEnd,
       durationSeconds: Number.isFinite(report.summary.durationSeconds) ? report.summary.durationSeconds : 0,
-      attemptsListed: report.attempts.length,
+      attemptsListed: listed.length,
       attemptsOmitted: report.attemptsOmitted,
     },
-    attempts: report.attempts.map((a) => attemptToJson(a, base)),
+    attempts: withAttempts ? Array.from(listed, (a) => attemptToJson(a, base)) : [],
     attemptsOmitted: report.attemptsOmitted,
     diagnosis: {
       verdict: report.diagnosis.verdict,
@@ -233,7 +240,31 @@ export function toJsonContract(report: AnalysisReport): JsonReport {
   };
 }
 
-/** The JSON report: the contract, pretty-printed, ending in a newline. */
+/**
+ * The JSON report: the contract, pretty-printed, ending in a newline. Byte for byte
+ * `JSON.stringify(toJsonContract(report), null, 2)` (see renderJsonPieces).
+ */
 export function renderJson(report: AnalysisReport): string {
-  return `${JSON.stringify(toJsonContract(report), null, 2)}\n`;
+  return [...renderJsonPieces(report)].join('');
+}
+
+/**
+ * The JSON report in pieces, one per listed attempt: each attempt is converted and printed on its own, so
+ * ten thousand listed attempts never exist as objects, nor as one string, all at once.
+ */
+export function* renderJsonPieces(report: AnalysisReport): Generator<string> {
+  const listed = listedAttempts(report);
+  const text = JSON.stringify(contract(report, false), null, 2);
+  if (listed.length === 0) {
+    yield `${text}\n`;
+    return;
+  }
+  const marker = '\n  "attempts": [],\n';
+  const at = text.indexOf(marker);
+  if (at < 0) throw new Error('renderJson: the contract has no top-level attempts list');
+  yield `${text.slice(0, at)}\n  "attempts": [`;
+  for (let i = 0; i < listed.length; i++) {
+    yield `${i === 0 ? '\n    ' : ',\n    '}${JSON.stringify(attemptToJson(listed.at(i), report.timeBaseSec), null, 2).replace(/\n/g, '\n    ')}`;
+  }
+  yield `\n  ],\n${text.slice(at + marker.length)}\n`;
 }

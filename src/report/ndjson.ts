@@ -2,6 +2,7 @@
  * NDJSON: one attempt per line, the same object as in the JSON report's attempts[], so a consumer can
  * switch between the streamed and the whole-report form without a second parser.
  */
+import { listedAttempts } from '../listed-attempts.js';
 import type { AnalysisReport, Attempt } from '../types.js';
 import { attemptToJson } from './json.js';
 
@@ -13,6 +14,6 @@ export function renderAttemptNdjson(attempt: Attempt, timeBaseSec: number): stri
 /** Every attempt kept in a finished report, one per line (the CLI streams instead, as they are decided). */
 export function renderNdjson(report: AnalysisReport): string {
   let out = '';
-  for (const attempt of report.attempts) out += `${renderAttemptNdjson(attempt, report.timeBaseSec)}\n`;
+  for (const attempt of listedAttempts(report)) out += `${renderAttemptNdjson(attempt, report.timeBaseSec)}\n`;
   return out;
 }

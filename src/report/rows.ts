@@ -2,6 +2,7 @@
  * The rows every human-facing format shows. Table, Markdown and HTML render the same rows, so the three
  * never disagree about what a column holds. Cells are plain text here; each renderer escapes for itself.
  */
+import { listedAttempts } from '../listed-attempts.js';
 import {
   CAUSES,
   FAILED_OUTCOMES,
@@ -216,14 +217,16 @@ export function evidenceRows(finding: Finding): Rows {
   return { head: ['Evidence', 'Value'], rows };
 }
 
-export function failedAttempts(report: AnalysisReport): Attempt[] {
-  return report.attempts.filter((a) => isFailed(a.outcome));
-}
-
-/** Failed attempts in order of first SYN, the first `limit` of them. */
+/** Failed attempts in order of first SYN, the first `limit` of them (only those are built). */
 export function failedAttemptRows(report: AnalysisReport, limit: number): { table: Rows; shown: number; total: number } {
-  const failed = failedAttempts(report);
-  const shown = failed.slice(0, Math.max(0, limit));
+  const listed = listedAttempts(report);
+  const shown: Attempt[] = [];
+  let total = 0;
+  for (let i = 0; i < listed.length; i++) {
+    if (!isFailed(listed.outcomeAt(i))) continue;
+    total++;
+    if (shown.length < limit) shown.push(listed.at(i));
+  }
   const times = shown.map((a) => formatRelativeNs(report.timeBaseSec, a.firstSynNs));
   // One day in the list: show the time of day and name the date once in the heading.
   const day = times[0]?.slice(0, 10);
@@ -244,7 +247,7 @@ export function failedAttemptRows(report: AnalysisReport, limit: number): { tabl
     },
     shown: shown.length,
     // Failed attempts not kept (maxAttemptsKept) are not in attempts[]; the summary has the real count.
-    total: Math.max(failed.length, report.summary.failed),
+    total: Math.max(total, report.summary.failed),
   };
 }
 
