@@ -1,0 +1,97 @@
+// The decoder's Ethernet fast path (Ethernet II + IPv4/IPv6 + TCP written out in one method) must say
+// exactly what the general path says. The general path is reachable for the same IP packet through the
+// IPv4 / IPv6 link types (the IP header first, read as the Ethernet type says), so every frame is decoded both ways and every PacketView field compared — on real
+// TCP packets, and on thousands of them with bytes flipped, lengths lied about and captures cut short.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DecodeStatus, PacketView, type CaptureRecord } from '../src/types.js';
+import { Decoder } from '../src/decode/index.js';
+import { ethernet, ipv4, ipv6, tcp, tcpOptions } from '../src/craft/index.js';
+
+const LINKTYPE_ETHERNET = 1;
+/** LINKTYPE_IPV4 / LINKTYPE_IPV6: the general ipv4() / ipv6() whatever the version nibble says, as after an Ethernet type. */
+const LINKTYPE_IPV4 = 228;
+const LINKTYPE_IPV6 = 229;
+
+function record(frame: Uint8Array, linkType: number, caplen: number): CaptureRecord {
+  return { data: frame, offset: 0, caplen, origLen: frame.length, tsSec: 1_700_000_000, tsNsec: 5, linkType, interfaceId: 0, recordNumber: 1, fileOffset: 0 };
+}
+
+const FIELDS = Object.keys(new PacketView()).filter((k) => k !== 'linkType') as Array<keyof PacketView>;
+
+/** Decodes `packet` as the payload of an Ethernet frame and as a raw IP packet; both views and statuses. */
+function both(packet: Uint8Array, cut: number, etherType: number) {
+  const frame = ethernet({ payload: packet, etherType });
+  const fast = new PacketView();
+  const general = new PacketView();
+  // Fresh decoders: the link decoder is chosen per decoder.
+  const fastStatus = new Decoder().decode(record(frame, LINKTYPE_ETHERNET, Math.max(0, frame.length - cut)), fast);
+  const generalStatus = new Decoder().decode(record(packet, etherType === 0x86dd ? LINKTYPE_IPV6 : LINKTYPE_IPV4, Math.max(0, packet.length - cut)), general);
+  return { fast, general, fastStatus, generalStatus };
+}
+
+function expectSame(packet: Uint8Array, cut: number, etherType: number): void {
+  const r = both(packet, cut, etherType);
+  // A frame cut inside the Ethernet header cannot be compared with an IP packet cut by as much.
+  if (packet.length - cut < 0) return;
+  expect(r.fastStatus).toBe(r.generalStatus);
+  for (const f of FIELDS) expect([f, r.fast[f]]).toEqual([f, r.general[f]]);
+}
+
+const segment = (src: string, dst: string, payload = 0): Uint8Array =>
+  tcp({ src, dst, srcPort: 40000, dstPort: 443, seq: 0xfffffff0, ack: 0x80000001, flags: 'SA', window: 64240, options: tcpOptions({ mss: 1460, fastOpenCookie: Uint8Array.of(1, 2, 3, 4) }), payload: new Uint8Array(payload).fill(7) });
+
+const V4 = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1', 100), id: 4321, ttl: 61 });
+const V4_OPTIONS = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1'), options: Uint8Array.of(1, 1, 1, 0) });
+const V4_FRAGMENT = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1'), fragmentOffset: 64 });
+const V4_TSO = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1', 3000), totalLength: 0 });
+const V4_UDP = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 17, payload: new Uint8Array(16) });
+const V6 = ipv6({ src: 'fd00::1', dst: 'fd00:0:0:1::ffff:2', nextHeader: 6, payload: segment('fd00::1', 'fd00:0:0:1::ffff:2', 50), hopLimit: 63 });
+const V6_HOPOPTS = ipv6({
+  src: 'fd00::1',
+  dst: 'fd00::2',
+  nextHeader: 6,
+  payload: segment('fd00::1', 'fd00::2'),
+  extensions: [{ type: 'hopByHop' }],
+});
+
+const V6_JUMBO_LENGTH_0 = ipv6({ src: 'fd00::1', dst: 'fd00::2', nextHeader: 6, payload: segment('fd00::1', 'fd00::2', 20), payloadLength: 0 });
+
+/** The Ethernet type of an unmutated packet (mutations may break its version nibble on purpose). */
+const typeOf = (packet: Uint8Array): number => (packet[0]! >> 4 === 6 ? 0x86dd : 0x0800);
+
+const CASES: Array<[string, Uint8Array]> = [
+  ['IPv6 + TCP with payload length 0 (TSO)', V6_JUMBO_LENGTH_0],
+  ['IPv4 + TCP with payload', V4],
+  ['IPv4 with options', V4_OPTIONS],
+  ['IPv4 fragment (offset > 0)', V4_FRAGMENT],
+  ['IPv4 with total length 0 (TSO)', V4_TSO],
+  ['IPv4 + UDP', V4_UDP],
+  ['IPv6 + TCP', V6],
+  ['IPv6 with a hop-by-hop header', V6_HOPOPTS],
+];
+
+describe('Ethernet fast path = general path', () => {
+  for (const [name, packet] of CASES) {
+    it(`${name}: whole, and cut short at every length`, () => {
+      expect(both(packet, 0, typeOf(packet)).fastStatus).not.toBe(DecodeStatus.UNKNOWN_LINKTYPE);
+      for (let cut = 0; cut <= packet.length; cut++) expectSame(packet, cut, typeOf(packet));
+    });
+  }
+
+  it('on mutated packets: any byte, any length field, any cut (3000 runs)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...CASES.map(([, p]) => p)),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+        fc.nat({ max: 80 }),
+        (original, edits, cut) => {
+          const packet = original.slice();
+          for (const e of edits) packet[e.at % packet.length] = e.value;
+          expectSame(packet, Math.min(cut, packet.length), typeOf(original));
+        },
+      ),
+      { numRuns: 3000, seed: 20261129 },
+    );
+  });
+});
