@@ -50,6 +50,11 @@ export interface AnalyzeParams {
   options?: Partial<AnalysisOptions>;
   /** Parsed evidence files (services, ipvs, ss, conntrack). */
   evidence?: DiagnoseEvidence;
+  /**
+   * Read stdin and large files on a second thread while this one parses (default true). Always off when
+   * onStart is given (live mode), where bytes must reach the tracker as they arrive.
+   */
+  readInWorker?: boolean;
   /** Called for every attempt as soon as it is decided (NDJSON streaming, live mode). */
   onAttempt?: (attempt: Attempt, timeBaseSec: number) => void;
   /** Called after every chunk with bytes read so far (of all inputs) and packets so far. */
@@ -224,6 +229,7 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
     const countsBefore = { ...pipeline.counts };
     const { summary, error } = await readCaptureDetailed(path, pipeline, {
       signal: params.signal,
+      readInWorker: params.readInWorker !== false && params.onStart === undefined,
       onProgress: (progress) => {
         rawBytes = progress.rawBytesRead;
         if (params.onProgress !== undefined) params.onProgress(bytesBefore + rawBytes, pipeline.counts.total);

@@ -1,7 +1,8 @@
 /** Source + framing for one input: never rejects for bad input; the summary says what happened. */
 import type { InputSummary, RecordSink } from '../types.js';
 import { SynscopeError, isSynscopeError } from '../errors.js';
-import { newSourceProgress, readChunks } from '../source/index.js';
+import { inputSize, newSourceProgress, readChunks } from '../source/index.js';
+import { readChunksInWorker, readInWorkerAvailable } from '../source/worker-source.js';
 import type { SourceProgress } from '../source/index.js';
 import { CaptureStream } from './stream.js';
 
@@ -10,6 +11,21 @@ export interface ReadCaptureOptions {
   onProgress?: (progress: SourceProgress) => void;
   /** Stop reading when aborted (Ctrl-C): the packets read so far stay, the summary says it was cut. */
   signal?: AbortSignal | undefined;
+  /**
+   * Read stdin and large files on a second thread (source/worker-source.ts) while this one parses.
+   * Default true; live mode turns it off, because the worker hands bytes over in large batches.
+   */
+  readInWorker?: boolean;
+}
+
+/** Below this size a file is read on the main thread: starting the worker costs ~30 ms. */
+const WORKER_MIN_BYTES = 16 << 20;
+
+function useWorker(path: string, options: ReadCaptureOptions): boolean {
+  if (options.readInWorker === false || !readInWorkerAvailable()) return false;
+  if (path === '-') return true;
+  const size = inputSize(path);
+  return size !== null && size >= WORKER_MIN_BYTES;
 }
 
 export interface ReadCaptureResult {
@@ -35,7 +51,9 @@ export async function readCaptureDetailed(path: string, sink: RecordSink, option
   let interrupted = false;
   /** True while the sink runs: its errors (e.g. OUTPUT_FAILED from a streamed report) are not the input's. */
   let inSink = false;
-  const chunks = readChunks(path, progress, { reuseBuffer: true, signal: options.signal });
+  const chunks = useWorker(path, options)
+    ? readChunksInWorker(path, progress, { signal: options.signal })
+    : readChunks(path, progress, { reuseBuffer: true, signal: options.signal });
   try {
     for await (const chunk of chunks) {
       if (progress.gzip) stream.setGzip(true);

@@ -151,7 +151,8 @@ async function openReadable(path: string): Promise<FileHandle> {
   return handle;
 }
 
-function unreadable(path: string, e: unknown): SynscopeError {
+/** The INPUT_UNREADABLE error for an I/O failure on `path`, with a hint for the usual causes. */
+export function unreadable(path: string, e: unknown): SynscopeError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':
