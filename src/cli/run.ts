@@ -6,7 +6,6 @@ import { SynscopeError, ERROR_CODES, isSynscopeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { inputSize } from '../source/index.js';
 import { renderReportPieces, renderAttemptNdjson, type ReportFormat } from '../report/index.js';
-import { assertEvidenceInputs, writeEvidence } from '../report/evidence.js';
 import {
   parseSysctl,
   parseKubectlServices,
@@ -21,8 +20,6 @@ import { CAUSES, FAILED_OUTCOMES, type AnalysisOptions, type AnalysisReport } fr
 import { COMMANDS, EXIT_CODES, EXIT_CODE_HELP, type OptionSpec } from './options.js';
 import { ReportOutput } from './output.js';
 import { ProgressBar } from './progress.js';
-import { LiveFollower } from '../live/follow.js';
-import { runMerge } from '../merge/command.js';
 
 type Args = Record<string, unknown> & { _: (string | number)[] };
 
@@ -66,6 +63,17 @@ function buildParser(argv: string[]): Argv {
   return y;
 }
 
+/**
+ * yargs renders the whole help text of a command on every run that names one, just to keep it at hand
+ * (`cacheHelpMessage`, ~70 ms of a 0.4 s run: wrapping every option's description). We never show that
+ * cached text — usage errors print our own line — so the cache is switched off when this yargs has it.
+ */
+function skipHelpCache(parser: Argv): void {
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods;
+  const usage = typeof internal === 'function' ? internal.call(parser).getUsageInstance?.() : undefined;
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
 const STDIN_SENTINEL = '\u0000stdin';
 
 function restoreStdin(args: Args): Args {
@@ -93,6 +101,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     const parser = buildParser(argv.map((a) => (a === '-' ? STDIN_SENTINEL : a))).fail((msg, err) => {
       usageError = msg ?? err?.message ?? 'invalid arguments';
     });
+    skipHelpCache(parser);
     args = restoreStdin((await parser.parseAsync()) as Args);
   } catch (e) {
     usageError = usageError ?? (e as Error).message;
@@ -108,6 +117,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo()): Promise<n
     if (command === 'analyze') return await runAnalyze(args, io);
     if (command === 'check') return runCheck(args, io);
     if (command === 'merge') {
+      // Loaded when used: every module a run does not need costs start-up time (ESM loading is slow).
+      const { runMerge } = await import('../merge/command.js');
       return await runMerge({
         reports: (args.reports as string[]).map(String),
         format: String(args.format) as ReportFormat,
@@ -182,7 +193,8 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   }
   const evidencePath = typeof args.evidence === 'string' ? args.evidence : null;
   // Before reading anything: --evidence reads the inputs twice (not stdin) and needs a writable folder.
-  if (evidencePath !== null) assertEvidenceInputs(inputs, evidencePath);
+  const evidenceWriter = evidencePath !== null ? await import('../report/evidence.js') : null;
+  if (evidencePath !== null) evidenceWriter!.assertEvidenceInputs(inputs, evidencePath);
   const evidence: DiagnoseEvidence = {};
   if (facts.services !== undefined) evidence.nodePorts = facts.services;
   if (typeof args.ipvs === 'string') evidence.ipvsServices = parseIpvsadm(readEvidenceFile(args.ipvs, '--ipvs'), args.ipvs);
@@ -205,7 +217,7 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   // --follow: attempt lines on stdout for table / ndjson (the report's own format), else on stderr.
   const live =
     args.follow === true
-      ? new LiveFollower({
+      ? new (await import('../live/follow.js')).LiveFollower({
           format,
           intervalSeconds: positiveSeconds(args.interval, '--interval'),
           allAttempts: args['all-attempts'] === true,
@@ -290,7 +302,7 @@ async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   output.close();
   if (evidencePath !== null && !interrupted) {
     // A SynscopeError here (unwritable path) reaches runCli: message, exit 2.
-    const written = await writeEvidence(report, inputs, evidencePath);
+    const written = await evidenceWriter!.writeEvidence(report, inputs, evidencePath);
     for (const w of written.warnings) io.stderr.write(`synscope: warning: evidence: ${w}\n`);
     io.stderr.write(
       `synscope: evidence: ${written.packets} packets of ${written.attempts} failed attempts written to ${evidencePath} (${written.formatReason}, ${written.bytes} bytes)\n`,
