@@ -119,11 +119,10 @@ describe('reading on a worker thread', () => {
     expect(afterAbort).toBe(0);
   });
 
-  it('readCaptureDetailed gives the same summary with and without the worker (a 20 MB capture)', async () => {
+  it('readCaptureDetailed gives the same summary with and without the worker (a 20 MB capture, gzip)', async () => {
     const data = capture(25_000, 5);
-    const file = path.join(dir, 'large.pcap');
-    writeFileSync(file, data);
-    expect(data.length).toBeGreaterThan(16 << 20);
+    const file = path.join(dir, 'large.pcap.gz');
+    writeFileSync(file, gzipSync(data, { level: 1 }));
     const count = () => {
       let packets = 0;
       let bytes = 0;

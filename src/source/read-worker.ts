@@ -1,14 +1,14 @@
 /**
- * The source stage on a second thread (see worker-source.ts): reads one input — a file, gzip inflated
- * here, or stdin — into a ring of slots in shared memory that the main thread parses from. Nothing is
+ * The source stage on a second thread (see worker-source.ts): reads one input — stdin, or a gzip file
+ * inflated here — into a ring of slots in shared memory that the main thread parses from. Nothing is
  * posted per chunk: the worker fills a slot, publishes it by bumping a counter, and waits (Atomics.wait)
  * only when the ring is full; so the copy from the page cache, the pipe reads and the inflating run on
- * the other core, at most one ring ahead of the parser. Small slots keep what the parser reads in cache.
+ * the other core, at most one ring ahead of the parser.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isSynscopeError } from '../errors.js';
-import { CHUNK_SIZE, isGzipMagic, newSourceProgress, readChunks, readChunksFromStream, unreadable, type SourceProgress } from './index.js';
+import { CHUNK_SIZE, newSourceProgress, readChunks, readChunksFromStream, type SourceProgress } from './index.js';
 import { RING, type ReadWorkerData } from './ring.js';
 
 const port = parentPort!;
@@ -107,45 +107,6 @@ function* stdinChunks(): Generator<Uint8Array> {
   }
 }
 
-/**
- * A plain (not gzip) regular file: read straight into the slots, no copy. Returns false when the file
- * turned out to be gzip or not a regular file (or cannot be opened), for the general path to read — and
- * to report, with the same words as on the main thread.
- */
-function plainFile(): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) return false;
-    const head2 = Buffer.alloc(2);
-    if (readSync(fd, head2, 0, 2, 0) === 2 && isGzipMagic(head2)) return false;
-    progress.rawSize = info.size;
-    for (;;) {
-      if (!takeSlot()) return true;
-      let n: number;
-      try {
-        n = readSync(fd, view, fill, view.length - fill, null);
-      } catch (e) {
-        publish();
-        throw unreadable(path, e);
-      }
-      if (n === 0) break;
-      fill += n;
-      progress.rawBytesRead += n;
-      if (fill === view.length) publish();
-    }
-    publish();
-    return true;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function finish(state: number): void {
   writeProgress();
   Atomics.store(control, RING.STATE, state);
@@ -154,10 +115,6 @@ function finish(state: number): void {
 
 async function run(): Promise<void> {
   try {
-    if (path !== '-' && plainFile()) {
-      finish(RING.STATE_END);
-      return;
-    }
     const source = path === '-' ? readChunksFromStream(stdinChunks(), path, progress) : readChunks(path, progress, { reuseBuffer: true });
     for await (const chunk of source) {
       if (!append(chunk)) break;

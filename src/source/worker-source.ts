@@ -1,13 +1,14 @@
 /**
- * readChunks on a second thread. A batch analysis spends about a third of its main-thread time in the
- * source stage — the copy of a cached file into the read buffer (~0.5 s of ~1.5 s for reader + decoder
- * on a 10 M-packet capture), the pipe reads of stdin, the inflating of a .gz — and the machines it runs
- * on have a second core. read-worker.ts does that work there, into a ring of slots in shared memory
- * (ring.ts); this side yields the slots like readChunks yields chunks, with the same errors.
+ * readChunks on a second thread, for the inputs whose reading costs the main thread real work: stdin (a
+ * pipe delivers 64 KiB per read; `cat FILE | synscope analyze -` spent most of its extra time there) and
+ * gzip (inflating). read-worker.ts does that work on the other core, into a ring of slots in shared
+ * memory (ring.ts); this side yields the slots like readChunks yields chunks, with the same errors.
+ * Plain files are read on the main thread: measured, the copy from the page cache is cheaper there than
+ * parsing bytes another core wrote (capture/read.ts has the figures).
  *
- * Not for live mode: the worker fills a buffer before it hands it over, which is right for throughput
- * and wrong for latency. Not when the compiled worker is absent (the TypeScript sources run under the
- * test runner): readInWorkerAvailable() says so, and callers read on the main thread.
+ * Not for live mode: the worker fills a slot before it hands it over (unless the pipe ran dry), which is
+ * right for throughput and wrong for latency. Not when the compiled worker is absent (the TypeScript
+ * sources run under the test runner): readInWorkerAvailable() says so, and callers read on the main thread.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
