@@ -152,6 +152,12 @@ describe('reading on a worker thread', () => {
     };
     expect(fromStdin.status).toBe(fromFile.status);
     expect(strip(fromStdin.stdout)).toEqual(strip(fromFile.stdout));
+    // gzip on stdin: recognised from the first read, inflated on the worker.
+    const fromStdinGz = strip(run(['analyze', '-', '--format', 'json'], gzipSync(data)).stdout);
+    expect(fromStdinGz.inputs[0].gzip).toBe(true);
+    fromStdinGz.inputs[0].gzip = false;
+    fromStdinGz.inputs[0].bytes = strip(fromFile.stdout).inputs[0].bytes;
+    expect(fromStdinGz).toEqual(strip(fromFile.stdout));
     // Not a capture: the reader thread is still reading stdin when the parser gives up; the process must
     // not wait for it.
     const notCapture = run(['analyze', '-'], Buffer.concat([Buffer.from('hello, this is not a capture\n'), Buffer.alloc(8 << 20)]));

@@ -8,7 +8,7 @@
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isSynscopeError } from '../errors.js';
-import { CHUNK_SIZE, newSourceProgress, readChunks, readChunksFromStream, type SourceProgress } from './index.js';
+import { CHUNK_SIZE, isGzipMagic, newSourceProgress, readChunks, readChunksFromStream, type SourceProgress } from './index.js';
 import { RING, type ReadWorkerData } from './ring.js';
 
 const port = parentPort!;
@@ -83,14 +83,17 @@ function append(chunk: Uint8Array): boolean {
 const PIPE_BYTES = 65536;
 let stdinDrained = false;
 
-/** stdin as the process's fd 0 (a worker's process.stdin is not it), read synchronously: this thread may block. */
-function* stdinChunks(): Generator<Uint8Array> {
-  const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+/**
+ * One read of stdin, the process's fd 0 (a worker's process.stdin is not it), synchronous: this thread
+ * may block. Returns the byte count, 0 at the end; -1 when told to stop.
+ */
+function readStdin(into: Uint8Array, offset: number): number {
   for (;;) {
-    if (stopped()) return;
-    let n: number;
+    if (stopped()) return -1;
     try {
-      n = readSync(0, buffer, 0, buffer.length, null);
+      const n = readSync(0, into, offset, into.length - offset, null);
+      stdinDrained = n < PIPE_BYTES;
+      return n;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // A non-blocking pipe with nothing in it yet: wait a little and read again.
@@ -98,13 +101,52 @@ function* stdinChunks(): Generator<Uint8Array> {
         Atomics.wait(control, RING.STOP, 0, 1);
         continue;
       }
-      if (code === 'EOF') return;
+      if (code === 'EOF') return 0;
       throw e;
     }
-    if (n === 0) return;
-    stdinDrained = n < PIPE_BYTES;
+  }
+}
+
+/**
+ * stdin in chunks, for the gzip path; `first` is what was already read. A fresh buffer per read: the
+ * inflater may still hold the previous one.
+ */
+function* stdinChunks(first: Uint8Array): Generator<Uint8Array> {
+  yield first;
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    const n = readStdin(buffer, 0);
+    if (n <= 0) return;
     yield buffer.subarray(0, n);
   }
+}
+
+/**
+ * stdin: read straight into the slots (no copy) unless its first bytes are the gzip magic; then returns
+ * those bytes for the inflating path, having published nothing.
+ */
+function plainStdin(): Uint8Array | null {
+  if (!takeSlot()) return null;
+  let n = readStdin(view, 0);
+  if (n <= 0) return null;
+  fill = n;
+  progress.rawBytesRead = n;
+  if (fill >= 2 && isGzipMagic(view.subarray(0, 2))) {
+    const first = Buffer.from(view.subarray(0, fill));
+    fill = 0;
+    progress.rawBytesRead = 0; // counted again by the inflating path
+    return first;
+  }
+  for (;;) {
+    if (fill === view.length || stdinDrained) publish();
+    if (!takeSlot()) return null;
+    n = readStdin(view, fill);
+    if (n <= 0) break;
+    fill += n;
+    progress.rawBytesRead += n;
+  }
+  publish();
+  return null;
 }
 
 function finish(state: number): void {
@@ -115,7 +157,17 @@ function finish(state: number): void {
 
 async function run(): Promise<void> {
   try {
-    const source = path === '-' ? readChunksFromStream(stdinChunks(), path, progress) : readChunks(path, progress, { reuseBuffer: true });
+    let source: AsyncGenerator<Uint8Array>;
+    if (path === '-') {
+      const gzipHead = plainStdin();
+      if (gzipHead === null) {
+        finish(RING.STATE_END);
+        return;
+      }
+      source = readChunksFromStream(stdinChunks(gzipHead), path, progress);
+    } else {
+      source = readChunks(path, progress, { reuseBuffer: true });
+    }
     for await (const chunk of source) {
       if (!append(chunk)) break;
       if (stdinDrained) publish();
