@@ -30,8 +30,46 @@ function both(packet: Uint8Array, cut: number, etherType: number) {
   return { fast, general, fastStatus, generalStatus };
 }
 
+/**
+ * One decoder and view reused for every frame, as the pipeline does, and first given a VXLAN frame with a
+ * VLAN tag (tunnel, VLAN and outer fields all set): the fast path must not leave any of them behind.
+ */
+const sharedDecoder = new Decoder();
+const sharedView = new PacketView();
+let dirtyingFrame: Uint8Array | null = null;
+const dirtying = (): Uint8Array => (dirtyingFrame ??= ethernet({
+  vlans: [42],
+  payload: ipv4({
+    src: '192.168.0.1',
+    dst: '192.168.0.2',
+    protocol: 17,
+    payload: vxlanPacketPayload(),
+  }),
+}));
+
+function vxlanPacketPayload(): Uint8Array {
+  const inner = ethernet({ payload: V4_INNER });
+  const udp = new Uint8Array(8 + 8 + inner.length);
+  udp[2] = 0x12; // destination port 4789
+  udp[3] = 0xb5;
+  udp[4] = (udp.length >> 8) & 0xff;
+  udp[5] = udp.length & 0xff;
+  udp[8] = 0x08; // VXLAN flags: VNI present
+  udp[12] = 0;
+  udp[13] = 0x10; // VNI 4096
+  udp.set(inner, 16);
+  return udp;
+}
+
 function expectSame(packet: Uint8Array, cut: number, etherType: number): void {
   const r = both(packet, cut, etherType);
+  const frame = ethernet({ payload: packet, etherType });
+  expect(sharedDecoder.decode(record(dirtying(), LINKTYPE_ETHERNET, dirtying().length), sharedView)).toBe(DecodeStatus.TCP);
+  expect(sharedView.tunnel).not.toBe(0);
+  expect(sharedView.vlanId).toBe(42);
+  const reusedStatus = sharedDecoder.decode(record(frame, LINKTYPE_ETHERNET, Math.max(0, frame.length - cut)), sharedView);
+  expect(reusedStatus).toBe(r.fastStatus);
+  for (const f of FIELDS) expect([f, sharedView[f]]).toEqual([f, r.fast[f]]);
   // A frame cut inside the Ethernet header cannot be compared with an IP packet cut by as much.
   if (packet.length - cut < 0) return;
   expect(r.fastStatus).toBe(r.generalStatus);
@@ -41,6 +79,7 @@ function expectSame(packet: Uint8Array, cut: number, etherType: number): void {
 const segment = (src: string, dst: string, payload = 0): Uint8Array =>
   tcp({ src, dst, srcPort: 40000, dstPort: 443, seq: 0xfffffff0, ack: 0x80000001, flags: 'SA', window: 64240, options: tcpOptions({ mss: 1460, fastOpenCookie: Uint8Array.of(1, 2, 3, 4) }), payload: new Uint8Array(payload).fill(7) });
 
+const V4_INNER = ipv4({ src: '10.244.1.5', dst: '10.244.2.6', protocol: 6, payload: segment('10.244.1.5', '10.244.2.6', 10) });
 const V4 = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1', 100), id: 4321, ttl: 61 });
 const V4_OPTIONS = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1'), options: Uint8Array.of(1, 1, 1, 0) });
 const V4_FRAGMENT = ipv4({ src: '192.168.1.10', dst: '10.0.0.1', protocol: 6, payload: segment('192.168.1.10', '10.0.0.1'), fragmentOffset: 64 });
