@@ -12,8 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { readChunksInWorker, readInWorkerAvailable } from '../dist/source/worker-source.js';
 import { newSourceProgress, readChunks } from '../dist/source/index.js';
 import { isSynscopeError, type SynscopeError } from '../dist/errors.js';
-import { buildPcap, readCaptureDetailed } from '../dist/capture/index.js';
-import { seededRandom } from './helpers/capture-feed.js';
+import { readCaptureDetailed } from '../dist/capture/index.js';
+import { randomBytes, randomFrameCapture } from './helpers/capture-feed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let dir: string;
@@ -22,20 +22,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function randomBytes(length: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  const b = new Uint8Array(length);
-  for (let i = 0; i < length; i++) b[i] = Math.floor(random() * 256);
-  return b;
-}
 
-/** A pcap of `packets` random frames (Ethernet link type; the frames need not decode). */
-function capture(packets: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  return buildPcap(
-    Array.from({ length: packets }, (_, i) => ({ tsSec: 1000 + i, tsNsec: 0, frame: randomBytes(40 + Math.floor(random() * 1400), seed + i) })),
-  );
-}
+const capture = randomFrameCapture;
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<{ bytes: Buffer; error: SynscopeError | null }> {
   const parts: Buffer[] = [];

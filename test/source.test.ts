@@ -7,8 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { inputSize, isGzipMagic, newSourceProgress, readChunks, readChunksFromStream } from '../src/source/index.js';
 import { isSynscopeError } from '../src/errors.js';
 import type { SynscopeError } from '../src/errors.js';
-import { buildPcap, readCaptureDetailed } from '../src/capture/index.js';
-import { seededRandom } from './helpers/capture-feed.js';
+import { readCaptureDetailed } from '../src/capture/index.js';
+import { randomBytes, randomFrameCapture } from './helpers/capture-feed.js';
 
 let dir: string;
 beforeAll(() => {
@@ -16,12 +16,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function randomBytes(length: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  const b = new Uint8Array(length);
-  for (let i = 0; i < length; i++) b[i] = Math.floor(random() * 256);
-  return b;
-}
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<{ bytes: Buffer; error: SynscopeError | null; sizes: number[] }> {
   const parts: Uint8Array[] = [];
@@ -34,12 +28,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<{ bytes: Buff
   return { bytes: Buffer.concat(parts), error: null, sizes: parts.map((p) => p.length) };
 }
 
-function capture(packets: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  return buildPcap(
-    Array.from({ length: packets }, (_, i) => ({ tsSec: 1000 + i, tsNsec: 0, frame: randomBytes(40 + Math.floor(random() * 1400), seed + i) })),
-  );
-}
+const capture = randomFrameCapture;
 
 describe('readChunks', () => {
   test('a plain file comes back byte for byte, in ≈1 MiB chunks', async () => {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaptureStream } from '../../src/capture/index.js';
+import { CaptureStream, buildPcap } from '../../src/capture/index.js';
 import type { CaptureRecord, InputSummary } from '../../src/types.js';
 import type { SynscopeError } from '../../src/errors.js';
 
@@ -106,4 +106,20 @@ function defaultEqual(a: unknown, b: unknown, what: string): void {
   const sa = JSON.stringify(a);
   const sb = JSON.stringify(b);
   if (sa !== sb) throw new Error(`chunking changed the ${what}:\n${sa.slice(0, 600)}\n!==\n${sb.slice(0, 600)}`);
+}
+
+/** `length` seeded random bytes. */
+export function randomBytes(length: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i++) b[i] = Math.floor(random() * 256);
+  return b;
+}
+
+/** A pcap of `packets` random frames of 40-1440 bytes (Ethernet link type; the frames need not decode). */
+export function randomFrameCapture(packets: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  return buildPcap(
+    Array.from({ length: packets }, (_, i) => ({ tsSec: 1000 + i, tsNsec: 0, frame: randomBytes(40 + Math.floor(random() * 1400), seed + i) })),
+  );
 }
