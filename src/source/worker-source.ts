@@ -93,6 +93,9 @@ export async function* readChunksInWorker(
         continue;
       }
       const state = Atomics.load(control, RING.STATE);
+      // The worker publishes its last slots before it sets the state: seen ended, the ring may have
+      // filled since `head` was read.
+      if (state !== 0 && tail < Atomics.load(control, RING.HEAD)) continue;
       if (state === RING.STATE_END) {
         readProgress(control, progress);
         return;
@@ -122,6 +125,8 @@ export async function* readChunksInWorker(
     worker.removeAllListeners('exit');
     Atomics.store(control, RING.STOP, 1);
     Atomics.notify(control, RING.TAIL);
+    // Settle a waitAsync of ours still pending (left early: abort, or the consumer stopped).
+    Atomics.notify(control, RING.HEAD);
     // A worker blocked reading an idle pipe cannot stop until the read returns; it must not hold the
     // process open meanwhile.
     worker.unref();
