@@ -15,6 +15,7 @@ import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exitWhenOrphaned } from './lib/orphan.mjs';
 import { canonicalIp, formatEndpoint, parseEndpoint } from './lib/endpoint.mjs';
+import { PAST_HANDSHAKE, kernelSocketStates } from './lib/kernel-sockets.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +58,8 @@ function fail(message) {
  * @property {number} ms           time to the result
  * @property {boolean} portSeenInFlight  getsockname gave the port while the connect was still pending
  * @property {boolean} [lateOk]    the kernel had completed the handshake when the deadline fired
+ * @property {boolean} [completedAtClose]  ...found only after closing: the socket outlived close() in
+ *                                 a post-handshake state (FIN-WAIT/TIME-WAIT)
  * @property {string} [error]
  */
 
@@ -116,7 +119,30 @@ function probe(target, seq) {
       if (handle && handle.getpeername(peer) === 0) {
         rec.lateOk = true;
         settle('ok');
-      } else settle('timeout');
+        return;
+      }
+      // The SYN-ACK can still be processed between getpeername and close (kubelet's deadline and
+      // the kernel's first SYN retransmission both fall at 1 s). close() settles it: a socket closed
+      // in SYN-SENT leaves nothing, one that had completed stays as an orphan in FIN-WAIT/TIME-WAIT.
+      settled = true;
+      rec.ms = Math.round((performance.now() - t0) * 10) / 10;
+      const tuple = { family: target.family, localPort: rec.srcPort || socket.localPort || 0, remoteIp: target.host, remotePort: target.port };
+      socket.destroy();
+      kernelSocketStates(tuple).then(
+        (states) => {
+          if (states.some((s) => PAST_HANDSHAKE.has(s))) {
+            rec.result = 'ok';
+            rec.lateOk = true;
+            rec.completedAtClose = true;
+          } else rec.result = 'timeout';
+          resolve(rec);
+        },
+        (/** @type {Error} */ e) => {
+          rec.result = 'error';
+          rec.error = `cannot read the kernel's socket table after the deadline: ${e.message}`;
+          resolve(rec);
+        },
+      );
     }, timeoutMs);
     socket.once('connect', () => {
       if (socket.localPort !== rec.srcPort) rec.portSeenInFlight = false;
@@ -142,7 +168,7 @@ if (!values.log) fail('--log FILE is required');
 const log = createWriteStream(values.log);
 exitWhenOrphaned();
 
-const counts = { attempts: 0, ok: 0, timeout: 0, refused: 0, error: 0, lateOk: 0, portNotSeenInFlight: 0 };
+const counts = { attempts: 0, ok: 0, timeout: 0, refused: 0, error: 0, lateOk: 0, completedAtClose: 0, portNotSeenInFlight: 0 };
 let firstStartMs = 0;
 let lastStartMs = 0;
 let seq = 0;
@@ -164,6 +190,7 @@ function launch(target) {
     counts.attempts += 1;
     counts[rec.result] += 1;
     if (rec.lateOk) counts.lateOk += 1;
+    if (rec.completedAtClose) counts.completedAtClose += 1;
     if (!rec.portSeenInFlight) counts.portNotSeenInFlight += 1;
     log.write(`${JSON.stringify(rec)}\n`);
   });

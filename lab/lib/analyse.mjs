@@ -79,7 +79,7 @@ export async function analyseRun(scenario, art, opts) {
   const s = /** @type {any} */ (art.proberSummary);
   lines.push(
     `${s.attempts} probes in ${s.seconds} s: ${s.ok} ok, ${s.timeout} timeout, ${s.refused} refused ` +
-      `(${s.lateOk} completed by the kernel at the deadline); run ${art.seconds.toFixed(1)} s`,
+      `(${s.lateOk} completed by the kernel at the deadline, ${s.completedAtClose ?? 0} of them found only after close); run ${art.seconds.toFixed(1)} s`,
   );
   add('prober', checkProberLog(probes, {
     divertedPorts: divertedPortTest(scenario),

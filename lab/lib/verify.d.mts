@@ -21,6 +21,7 @@ export interface ProbeRecord {
   ms: number;
   portSeenInFlight: boolean;
   lateOk?: boolean;
+  completedAtClose?: boolean;
 }
 export interface Check {
   name: string;

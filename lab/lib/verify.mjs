@@ -49,6 +49,7 @@ export function diffMultisets(expected, actual) {
  * @property {number} ms
  * @property {boolean} portSeenInFlight
  * @property {boolean} [lateOk]
+ * @property {boolean} [completedAtClose]
  */
 
 /**
