@@ -2,31 +2,29 @@
  * The pipeline, wired once: source → capture → decode → handshake → diagnose. The library entry point;
  * the CLI only parses flags and calls this.
  */
-import { readCaptureDetailed } from './capture/read.js';
 import { Decoder } from './decode/index.js';
+import { PacketPipeline, decodeInputs, emptyPacketCounts } from './decode/packets.js';
+import { decodeInThread, decodeThreadAvailable, worthADecodeThread } from './decode/thread.js';
+
+export { emptyPacketCounts } from './decode/packets.js';
 import { HandshakeTracker } from './handshake/index.js';
 import { DiagnosisBuilder } from './diagnose/index.js';
 import type { DiagnoseEvidence } from './diagnose/index.js';
 import { ERROR_CODES, SynscopeError } from './errors.js';
 import {
-  DecodeStatus,
-  PacketView,
   SCHEMA_VERSION,
-  TcpFlag,
   FAILED_OUTCOMES,
   OUTCOME_NAMES,
   type AnalysisOptions,
   type AnalysisReport,
   type Attempt,
   type AttemptSink,
-  type CaptureRecord,
-  type DecidedAttempt,
+    type DecidedAttempt,
   type Diagnosis,
   type HandshakeSummary,
   type Statistics,
   type InputSummary,
   type PacketCounts,
-  type RecordSink,
 } from './types.js';
 import { VERSION } from './version.js';
 import { formatEpochSecondsFloat } from './time.js';
@@ -55,6 +53,12 @@ export interface AnalyzeParams {
    * onStart is given (live mode), where bytes must reach the tracker as they arrive.
    */
   readInWorker?: boolean;
+  /**
+   * Read and decode on a second thread while this one tracks handshakes (decode/thread.ts). Default:
+   * for plain (not gzip) capture files of 32 MiB or more together; true: whenever no input is stdin
+   * (tests use it on small files); false: never. Always off in live mode.
+   */
+  decodeInThread?: boolean;
   /** Called for every attempt as soon as it is decided (NDJSON streaming, live mode). */
   onAttempt?: (attempt: Attempt, timeBaseSec: number) => void;
   /** Called after every chunk with bytes read so far (of all inputs) and packets so far. */
@@ -80,69 +84,6 @@ export interface RunningAnalysis {
   pending(): number;
   /** Packet records read so far (all inputs). */
   packets(): number;
-}
-
-export function emptyPacketCounts(): PacketCounts {
-  return {
-    total: 0,
-    tcp: 0,
-    syn: 0,
-    synAck: 0,
-    rst: 0,
-    undecodable: 0,
-    tcpTruncated: 0,
-    fragments: 0,
-    tunneled: 0,
-    unknownLinkType: 0,
-  };
-}
-
-/** Per-record work: decode into one reused view, count, hand TCP to the tracker. No allocation. */
-class PacketPipeline implements RecordSink {
-  readonly counts = emptyPacketCounts();
-  readonly view = new PacketView();
-  inputIndex = 0;
-
-  constructor(
-    private readonly decoder: Decoder,
-    private readonly tracker: HandshakeTracker,
-  ) {}
-
-  onRecord(record: CaptureRecord): void {
-    const counts = this.counts;
-    counts.total++;
-    const status = this.decoder.decode(record, this.view);
-    switch (status) {
-      case DecodeStatus.TCP: {
-        const view = this.view;
-        counts.tcp++;
-        const flags = view.flags;
-        if ((flags & TcpFlag.SYN) !== 0) {
-          if ((flags & TcpFlag.ACK) !== 0) counts.synAck++;
-          else counts.syn++;
-        }
-        if ((flags & TcpFlag.RST) !== 0) counts.rst++;
-        if (view.tunnel !== 0) counts.tunneled++;
-        this.tracker.onPacket(view, this.inputIndex);
-        break;
-      }
-      case DecodeStatus.TCP_TRUNCATED:
-        counts.tcp++;
-        counts.tcpTruncated++;
-        break;
-      case DecodeStatus.FRAGMENT:
-        counts.fragments++;
-        break;
-      case DecodeStatus.UNDECODABLE:
-        counts.undecodable++;
-        break;
-      case DecodeStatus.UNKNOWN_LINKTYPE:
-        counts.unknownLinkType++;
-        break;
-      default:
-        break;
-    }
-  }
 }
 
 /** Fans decided attempts out to the diagnosis, the kept list and the caller's stream. */
@@ -208,8 +149,8 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
     },
   });
   const pipeline = new PacketPipeline(decoder, tracker);
+  let counts = pipeline.counts;
   const inputs: InputSummary[] = [];
-  let bytesBefore = 0;
   params.onStart?.({
     snapshot: () => {
       const { diagnosis: result, statistics } = diagnosis.snapshot(tracker.timeBaseSec);
@@ -221,30 +162,36 @@ export async function analyze(params: AnalyzeParams): Promise<AnalysisReport> {
     packets: () => pipeline.counts.total,
   });
 
-  for (let index = 0; index < params.inputs.length; index++) {
-    if (params.signal?.aborted === true) break;
-    const path = params.inputs[index]!;
-    pipeline.inputIndex = index;
-    let rawBytes = 0;
-    const countsBefore = { ...pipeline.counts };
-    const { summary, error } = await readCaptureDetailed(path, pipeline, {
+  const live = params.onStart !== undefined;
+  const decodeThread =
+    !live &&
+    params.decodeInThread !== false &&
+    !params.inputs.includes('-') &&
+    decodeThreadAvailable() &&
+    (params.decodeInThread === true || (await worthADecodeThread(params.inputs)));
+  if (decodeThread) {
+    const read = await decodeInThread(params.inputs, tracker, {
+      vxlanPorts: options.vxlanPorts,
+      genevePorts: options.genevePorts,
       signal: params.signal,
-      readInWorker: params.readInWorker !== false && params.onStart === undefined,
-      onProgress: (progress) => {
-        rawBytes = progress.rawBytesRead;
-        if (params.onProgress !== undefined) params.onProgress(bytesBefore + rawBytes, pipeline.counts.total);
-      },
+      onProgress: params.onProgress,
     });
-    if (summary.error !== null && error !== null) summary.error.description = error.describe();
-    summary.counts = subtractCounts(pipeline.counts, countsBefore);
-    inputs.push(summary);
-    bytesBefore += rawBytes;
+    inputs.push(...read.inputs);
+    counts = read.counts;
+  } else {
+    inputs.push(
+      ...(await decodeInputs(params.inputs, pipeline, {
+        signal: params.signal,
+        readInWorker: params.readInWorker !== false && !live,
+        onProgress: params.onProgress,
+      })),
+    );
   }
 
   const handshakeSummary = tracker.finish();
   fanOut.timeBaseSec = tracker.timeBaseSec;
   const { diagnosis: result, statistics } = diagnosis.finish(tracker.timeBaseSec);
-  return assembleReport(options, inputs, pipeline.counts, handshakeSummary, tracker.timeBaseSec, fanOut, result, statistics);
+  return assembleReport(options, inputs, counts, handshakeSummary, tracker.timeBaseSec, fanOut, result, statistics);
 }
 
 /** The report from the stages' results: at the end of analyze(), and for live snapshots. */
@@ -281,13 +228,6 @@ function assembleReport(
   };
   // A live snapshot lists the attempts kept so far; the columns go on growing behind it.
   return attachAttempts(report, fanOut.kept.prefix(fanOut.kept.length));
-}
-
-/** Per-input packet counts: the running totals after an input minus those before it. */
-function subtractCounts(after: PacketCounts, before: PacketCounts): PacketCounts {
-  const out = emptyPacketCounts();
-  for (const key of Object.keys(out) as Array<keyof PacketCounts>) out[key] = after[key] - before[key];
-  return out;
 }
 
 function earliest(inputs: InputSummary[]): number | null {

@@ -41,6 +41,16 @@ import type {
 import { DecidedFlows } from './decided-flows.js';
 import { endpointHash, finish30, replyKey } from './flow-key.js';
 import { AttemptIndex } from './attempt-index.js';
+import {
+  packedFlags,
+  packedFlowCheck,
+  packedFlowKey,
+  packedInputIndex,
+  packedTsNsec,
+  packedTsSec,
+  unpackView,
+  type PackedWords,
+} from '../decode/packed.js';
 import { AckMatch, DIVERTED_STRIDE, MAX_DIVERTED, MAX_INTERFACES, PendingAttempt } from './pending.js';
 
 export interface HandshakeOptions {
@@ -194,14 +204,7 @@ export class HandshakeTracker {
   /** Called for every packet with DecodeStatus.TCP, in capture order. inputIndex = which input file. */
   onPacket(p: PacketView, inputIndex: number): void {
     if (this.finished) return;
-    if (!this.started) {
-      this.started = true;
-      this.timeBaseSec = p.tsSec;
-    }
-    const t = (p.tsSec - this.timeBaseSec) * 1e9 + p.tsNsec;
-    if (t > this.latestNs) this.latestNs = t;
-    if (this.pendingCount !== 0) this.expire(t);
-
+    const t = this.advance(p.tsSec, p.tsNsec);
     // Direction-free flow key (sum of endpoint hashes) and check (their xor); see flow-key.ts.
     const hs = endpointHash(p.src0, p.src1, p.src2, p.src3, p.srcPort);
     const hd = endpointHash(p.dst0, p.dst1, p.dst2, p.dst3, p.dstPort);
@@ -215,6 +218,41 @@ export class HandshakeTracker {
       return;
     }
     this.onAttemptPacket(a, p, t, key, inputIndex);
+  }
+
+  /**
+   * onPacket for a packet packed by the decoder thread (decode/packed.ts), whose flow key and check are
+   * already computed: a packet that is no SYN or RST and whose key no pending attempt holds is settled
+   * from five words; only the others are unpacked into `view` (a view owned by the caller, reused).
+   */
+  onPacked(w: PackedWords, at: number, view: PacketView): void {
+    if (this.finished) return;
+    const t = this.advance(packedTsSec(w, at), packedTsNsec(w, at));
+    const key = packedFlowKey(w, at);
+    this.check = packedFlowCheck(w, at);
+    if ((packedFlags(w, at) & (TcpFlag.SYN | TcpFlag.RST)) === 0 && (this.pendingCount === 0 || this.flows.find(key) < 0)) {
+      this.unmatched(key);
+      return;
+    }
+    unpackView(w, at, view);
+    const a = this.pendingCount !== 0 ? this.findFlow(view, key) : null;
+    if (a === null && (view.flags & (TcpFlag.SYN | TcpFlag.RST)) === 0) {
+      this.unmatched(key);
+      return;
+    }
+    this.onAttemptPacket(a, view, t, key, packedInputIndex(w, at));
+  }
+
+  /** Capture time of a packet, ns after timeBaseSec; moves time on and decides what the timeout settles. */
+  private advance(tsSec: number, tsNsec: number): number {
+    if (!this.started) {
+      this.started = true;
+      this.timeBaseSec = tsSec;
+    }
+    const t = (tsSec - this.timeBaseSec) * 1e9 + tsNsec;
+    if (t > this.latestNs) this.latestNs = t;
+    if (this.pendingCount !== 0) this.expire(t);
+    return t;
   }
 
   /** A packet that belongs to a pending attempt, or a SYN / SYN-ACK / RST that may start or settle one. */

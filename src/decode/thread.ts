@@ -1,0 +1,199 @@
+/**
+ * Reading and decoding on a second thread while this one tracks handshakes. On a large capture the
+ * tracker costs about as much per packet as reading and decoding together, so on two cores each
+ * thread takes one half: thread-worker.ts reads, decodes and packs TCP packets into a ring of slots in
+ * shared memory (thread-ring.ts, packed.ts), with their flow keys; this side feeds them to the tracker,
+ * which unpacks only the packets it needs whole. bench/RESULTS.md has the figures.
+ *
+ * Used for plain capture files of DECODE_THREAD_MIN_BYTES or more (analyze.ts decides): a worker costs
+ * ~40 ms to start; gzip and stdin already have their own reader thread (source/worker-source.ts) and
+ * would only move the inflating onto the decoding thread. Never in live mode. Not when the compiled
+ * worker is absent (the TypeScript sources run under the test runner).
+ */
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SynscopeError } from '../errors.js';
+import { isGzipMagic } from '../source/index.js';
+import { PacketView, type InputSummary, type PacketCounts } from '../types.js';
+import { nextPacked, packedWords, type PackedWords } from './packed.js';
+import { PACKET_RING, readSplit, type DecodeThreadData, type DecodeThreadResult } from './thread-ring.js';
+
+const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
+/** 8 slots of 256 KiB (~2,300 packets each): the decoder runs at most 2 MiB of packets ahead. */
+const SLOTS = 8;
+const SLOT_WORDS = 1 << 16;
+/** Below this total size the inputs are decoded on the tracking thread. */
+export const DECODE_THREAD_MIN_BYTES = 32 << 20;
+/** Let timers and signal handlers run at least this often while the ring never runs dry. */
+const YIELD_EVERY_SLOTS = 64;
+
+let available: boolean | null = null;
+
+/** Whether the compiled worker script exists beside this module (true when running from dist/). */
+export function decodeThreadAvailable(): boolean {
+  available ??= existsSync(fileURLToPath(WORKER_URL));
+  return available;
+}
+
+/**
+ * Whether these inputs are worth a decoder thread: all regular files, none gzip, DECODE_THREAD_MIN_BYTES
+ * together. Any doubt (unreadable, stdin) says no: the inline path reports problems the usual way.
+ */
+export async function worthADecodeThread(paths: readonly string[]): Promise<boolean> {
+  let total = 0;
+  for (const path of paths) {
+    if (path === '-') return false;
+    try {
+      const handle = await open(path, 'r');
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) return false;
+        const head = new Uint8Array(2);
+        const { bytesRead } = await handle.read(head, 0, 2, 0);
+        if (bytesRead === 2 && isGzipMagic(head)) return false;
+        total += info.size;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+  return total >= DECODE_THREAD_MIN_BYTES;
+}
+
+export interface DecodeInThreadOptions {
+  vxlanPorts: readonly number[];
+  genevePorts: readonly number[];
+  signal?: AbortSignal | undefined;
+  /** After every slot: raw bytes read of all inputs so far, records read so far. */
+  onProgress?: ((rawBytesRead: number, packets: number) => void) | undefined;
+}
+
+/** Takes each TCP packet as the decoder thread packed it (HandshakeTracker.onPacked). */
+export interface PackedPacketConsumer {
+  onPacked(words: PackedWords, at: number, view: PacketView): void;
+}
+
+/**
+ * Reads and decodes `paths` on the worker and hands every TCP packet to `consumer` here, in capture
+ * order. Returns what decodeInputs() returns inline: one summary per input read, and the packet counts.
+ * Throws only if the worker itself fails (a bug), or what the consumer throws.
+ */
+export async function decodeInThread(
+  paths: readonly string[],
+  consumer: PackedPacketConsumer,
+  options: DecodeInThreadOptions,
+): Promise<{ inputs: InputSummary[]; counts: PacketCounts }> {
+  const controlBuffer = new SharedArrayBuffer(4 * (PACKET_RING.LENGTHS + SLOTS));
+  const dataBuffer = new SharedArrayBuffer(4 * SLOTS * SLOT_WORDS);
+  const control = new Int32Array(controlBuffer);
+  const workerData: DecodeThreadData = {
+    inputs: [...paths],
+    vxlanPorts: [...options.vxlanPorts],
+    genevePorts: [...options.genevePorts],
+    control: controlBuffer,
+    data: dataBuffer,
+    slots: SLOTS,
+    slotWords: SLOT_WORDS,
+  };
+  const worker = new Worker(WORKER_URL, { workerData });
+  let result: DecodeThreadResult | null = null;
+  let crash: Error | null = null;
+  let exited = false;
+  let wake: (() => void) | null = null;
+  const poke = (): void => {
+    if (wake !== null) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  };
+  worker.on('message', (m: DecodeThreadResult) => {
+    result = m;
+    poke();
+  });
+  worker.on('error', (e: Error) => {
+    crash = e;
+    poke();
+  });
+  worker.on('exit', () => {
+    exited = true;
+    poke();
+  });
+  const stop = (): void => {
+    Atomics.store(control, PACKET_RING.STOP, 1);
+    Atomics.notify(control, PACKET_RING.TAIL);
+    poke();
+  };
+  const signal = options.signal;
+  if (signal?.aborted === true) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+
+  // Packets are read where the worker wrote them: most are settled from a few words (onPacked), so
+  // copying whole slots out first cost more than it saved.
+  const slotWords: PackedWords[] = [];
+  for (let i = 0; i < SLOTS; i++) slotWords.push(packedWords(dataBuffer, i * SLOT_WORDS * 4, SLOT_WORDS));
+  const view = new PacketView();
+  let tail = 0;
+  let exitedLooks = 0;
+  try {
+    for (;;) {
+      const head = Atomics.load(control, PACKET_RING.HEAD);
+      if (tail < head) {
+        const slot = tail % SLOTS;
+        const length = control[PACKET_RING.LENGTHS + slot]!;
+        const rawBytesRead = readSplit(control, PACKET_RING.RAW_LOW);
+        const records = readSplit(control, PACKET_RING.PACKETS_LOW);
+        const words = slotWords[slot]!;
+        for (let at = 0; at < length; at = nextPacked(words, at)) consumer.onPacked(words, at, view);
+        tail++;
+        Atomics.store(control, PACKET_RING.TAIL, tail);
+        Atomics.notify(control, PACKET_RING.TAIL);
+        options.onProgress?.(rawBytesRead, records);
+        if (tail % YIELD_EVERY_SLOTS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const state = Atomics.load(control, PACKET_RING.STATE);
+      // The worker publishes its last slot before it sets the state: seen ended, look again.
+      if (state !== 0 && tail < Atomics.load(control, PACKET_RING.HEAD)) continue;
+      if (state === PACKET_RING.STATE_END && result !== null) {
+        const done = result as DecodeThreadResult;
+        return { inputs: done.inputs, counts: done.counts };
+      }
+      if (exited && result === null) exitedLooks++;
+      // A worker that ended without its result (messages posted before its exit arrive first; allow a
+      // few looks for that) or threw is a bug, never bad input.
+      if (crash !== null || exitedLooks > 100) {
+        const why = crash !== null ? `failed (${(crash as Error).message})` : 'stopped';
+        throw new SynscopeError('INPUT_UNREADABLE', `cannot read: the decoder thread ${why}`, {
+          file: paths.join(', '),
+          hint: 'this is a bug in synscope; please report it with the command line',
+        });
+      }
+      // Empty ring: wait for the worker to publish, end (its result comes as a message), or fail.
+      const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(control, PACKET_RING.HEAD, head);
+      const ticks: Array<Promise<unknown>> = [new Promise<void>((resolve) => (wake = resolve))];
+      if (waited.async) ticks.push(waited.value);
+      // The state can change without HEAD moving (the end after the last slot): check it now and then.
+      if (state !== 0 || !waited.async) ticks.push(new Promise((resolve) => setTimeout(resolve, 5)));
+      await Promise.race(ticks);
+      wake = null;
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    worker.removeAllListeners('exit');
+    Atomics.store(control, PACKET_RING.STOP, 1);
+    Atomics.notify(control, PACKET_RING.TAIL);
+    // Settle a waitAsync of ours still pending.
+    Atomics.notify(control, PACKET_RING.HEAD);
+    void worker.terminate().catch(() => undefined);
+  }
+}
+
+/** Atomics.waitAsync (Node 16+, ES2024): TypeScript's ES2022 library does not declare it. */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
