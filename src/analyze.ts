@@ -55,8 +55,8 @@ export interface AnalyzeParams {
   readInWorker?: boolean;
   /**
    * Read and decode on a second thread while this one tracks handshakes (decode/thread.ts). Default:
-   * for plain (not gzip) capture files of 32 MiB or more together; true: whenever no input is stdin
-   * (tests use it on small files); false: never. Always off in live mode.
+   * for plain (not gzip) capture files of 32 MiB or more together, on a machine of 4 CPUs or more; true:
+   * whenever no input is stdin (tests use it on small files); false: never. Always off in live mode.
    */
   decodeInThread?: boolean;
   /** Called for every attempt as soon as it is decided (NDJSON streaming, live mode). */

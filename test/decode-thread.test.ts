@@ -198,18 +198,19 @@ describe('analyze() with the decoder thread', () => {
     expect(seen[seen.length - 1]).toEqual([report.inputs[0]!.bytes, 50_000]);
   });
 
-  it('is chosen for plain capture files of 32 MiB or more, never for stdin, gzip or small files', async () => {
+  it('is chosen for plain capture files of 32 MiB or more on 4 CPUs or more, never for stdin, gzip or small files', async () => {
     const small = generate({ packets: 1_000, seed: 12 });
     const big = path.join(dir, 'big.bin');
     writeFileSync(big, new Uint8Array(DECODE_THREAD_MIN_BYTES));
     const gz = path.join(dir, 'big.gz');
     writeFileSync(gz, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(DECODE_THREAD_MIN_BYTES)]));
-    expect(await worthADecodeThread([small])).toBe(false);
-    expect(await worthADecodeThread([big])).toBe(true);
-    expect(await worthADecodeThread([small, big])).toBe(true);
-    expect(await worthADecodeThread([gz])).toBe(false);
-    expect(await worthADecodeThread([big, '-'])).toBe(false);
-    expect(await worthADecodeThread([big, dir])).toBe(false);
-    expect(await worthADecodeThread([big, path.join(dir, 'missing')])).toBe(false);
+    expect(await worthADecodeThread([small], 4)).toBe(false);
+    expect(await worthADecodeThread([big], 4)).toBe(true);
+    expect(await worthADecodeThread([big], 3)).toBe(false);
+    expect(await worthADecodeThread([small, big], 16)).toBe(true);
+    expect(await worthADecodeThread([gz], 4)).toBe(false);
+    expect(await worthADecodeThread([big, '-'], 4)).toBe(false);
+    expect(await worthADecodeThread([big, dir], 4)).toBe(false);
+    expect(await worthADecodeThread([big, path.join(dir, 'missing')], 4)).toBe(false);
   });
 });

@@ -5,13 +5,15 @@
  * shared memory (thread-ring.ts, packed.ts), with their flow keys; this side feeds them to the tracker,
  * which unpacks only the packets it needs whole. bench/RESULTS.md has the figures.
  *
- * Used for plain capture files of DECODE_THREAD_MIN_BYTES or more (analyze.ts decides): a worker costs
+ * Used for plain capture files of DECODE_THREAD_MIN_BYTES or more on a machine with cores to spare
+ * (analyze.ts decides, worthADecodeThread): a worker costs
  * ~40 ms to start; gzip and stdin already have their own reader thread (source/worker-source.ts) and
  * would only move the inflating onto the decoding thread. Never in live mode. Not when the compiled
  * worker is absent (the TypeScript sources run under the test runner).
  */
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SynscopeError } from '../errors.js';
@@ -26,6 +28,12 @@ const SLOTS = 8;
 const SLOT_WORDS = 1 << 16;
 /** Below this total size the inputs are decoded on the tracking thread. */
 export const DECODE_THREAD_MIN_BYTES = 32 << 20;
+/**
+ * Fewer logical CPUs than this and the inputs are decoded on the tracking thread. Measured on a 2-vCPU
+ * VM (10 M capture, bench/RESULTS.md): the second thread gained 15% while the host was quiet and lost
+ * 8% (with 45% more CPU time) while it was busy; two threads pay only with a core to spare.
+ */
+export const DECODE_THREAD_MIN_CPUS = 4;
 /** Let timers and signal handlers run at least this often while the ring never runs dry. */
 const YIELD_EVERY_SLOTS = 64;
 
@@ -38,10 +46,11 @@ export function decodeThreadAvailable(): boolean {
 }
 
 /**
- * Whether these inputs are worth a decoder thread: all regular files, none gzip, DECODE_THREAD_MIN_BYTES
- * together. Any doubt (unreadable, stdin) says no: the inline path reports problems the usual way.
+ * Whether these inputs are worth a decoder thread: a machine of DECODE_THREAD_MIN_CPUS or more, and all
+ * regular files, none gzip, DECODE_THREAD_MIN_BYTES together. Any doubt (unreadable, stdin) says no: the inline path reports problems the usual way.
  */
-export async function worthADecodeThread(paths: readonly string[]): Promise<boolean> {
+export async function worthADecodeThread(paths: readonly string[], cpus = availableParallelism()): Promise<boolean> {
+  if (cpus < DECODE_THREAD_MIN_CPUS) return false;
   let total = 0;
   for (const path of paths) {
     if (path === '-') return false;
