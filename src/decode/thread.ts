@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SynscopeError } from '../errors.js';
 import { isGzipMagic } from '../source/index.js';
+import { WorkerWatch } from '../source/worker-watch.js';
 import { PacketView, type InputSummary, type PacketCounts } from '../types.js';
 import { nextPacked, packedWords, type PackedWords } from './packed.js';
 import { PACKET_RING, readSplit, type DecodeThreadData, type DecodeThreadResult } from './thread-ring.js';
@@ -109,33 +110,11 @@ export async function decodeInThread(
     slotWords: SLOT_WORDS,
   };
   const worker = new Worker(WORKER_URL, { workerData });
-  let result: DecodeThreadResult | null = null;
-  let crash: Error | null = null;
-  let exited = false;
-  let wake: (() => void) | null = null;
-  const poke = (): void => {
-    if (wake !== null) {
-      const w = wake;
-      wake = null;
-      w();
-    }
-  };
-  worker.on('message', (m: DecodeThreadResult) => {
-    result = m;
-    poke();
-  });
-  worker.on('error', (e: Error) => {
-    crash = e;
-    poke();
-  });
-  worker.on('exit', () => {
-    exited = true;
-    poke();
-  });
+  const watch = new WorkerWatch<DecodeThreadResult>(worker);
   const stop = (): void => {
     Atomics.store(control, PACKET_RING.STOP, 1);
     Atomics.notify(control, PACKET_RING.TAIL);
-    poke();
+    watch.poke();
   };
   const signal = options.signal;
   if (signal?.aborted === true) stop();
@@ -168,28 +147,22 @@ export async function decodeInThread(
       const state = Atomics.load(control, PACKET_RING.STATE);
       // The worker publishes its last slot before it sets the state: seen ended, look again.
       if (state !== 0 && tail < Atomics.load(control, PACKET_RING.HEAD)) continue;
-      if (state === PACKET_RING.STATE_END && result !== null) {
-        const done = result as DecodeThreadResult;
-        return { inputs: done.inputs, counts: done.counts };
+      if (state === PACKET_RING.STATE_END && watch.message !== null) {
+        return { inputs: watch.message.inputs, counts: watch.message.counts };
       }
-      if (exited && result === null) exitedLooks++;
+      if (watch.exited && watch.message === null) exitedLooks++;
       // A worker that ended without its result (messages posted before its exit arrive first; allow a
       // few looks for that) or threw is a bug, never bad input.
-      if (crash !== null || exitedLooks > 100) {
-        const why = crash !== null ? `failed (${(crash as Error).message})` : 'stopped';
+      if (watch.crash !== null || exitedLooks > 100) {
+        const why = watch.crash !== null ? `failed (${watch.crash.message})` : 'stopped';
         throw new SynscopeError('INPUT_UNREADABLE', `cannot read: the decoder thread ${why}`, {
           file: paths.join(', '),
           hint: 'this is a bug in synscope; please report it with the command line',
         });
       }
       // Empty ring: wait for the worker to publish, end (its result comes as a message), or fail.
-      const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(control, PACKET_RING.HEAD, head);
-      const ticks: Array<Promise<unknown>> = [new Promise<void>((resolve) => (wake = resolve))];
-      if (waited.async) ticks.push(waited.value);
-      // The state can change without HEAD moving (the end after the last slot): check it now and then.
-      if (state !== 0 || !waited.async) ticks.push(new Promise((resolve) => setTimeout(resolve, 5)));
-      await Promise.race(ticks);
-      wake = null;
+      // The state can change without HEAD moving (the end after the last slot): look again now and then.
+      await watch.sleep(control, PACKET_RING.HEAD, head, state !== 0 || watch.exited ? 5 : undefined);
     }
   } finally {
     signal?.removeEventListener('abort', stop);
@@ -200,9 +173,4 @@ export async function decodeInThread(
     Atomics.notify(control, PACKET_RING.HEAD);
     void worker.terminate().catch(() => undefined);
   }
-}
-
-/** Atomics.waitAsync (Node 16+, ES2024): TypeScript's ES2022 library does not declare it. */
-interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }

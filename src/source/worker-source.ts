@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { SynscopeError, type ErrorCode, type ErrorContext } from '../errors.js';
 import { newSourceProgress, type SourceProgress } from './index.js';
 import { RING, type ReadWorkerData } from './ring.js';
+import { WorkerWatch } from './worker-watch.js';
 
 const WORKER_URL = new URL('./read-worker.js', import.meta.url);
 /**
@@ -52,30 +53,8 @@ export async function* readChunksInWorker(
   const data = new Uint8Array(dataBuffer);
   const workerData: ReadWorkerData = { path, control: controlBuffer, data: dataBuffer, slots: SLOTS, slotBytes: SLOT_BYTES };
   const worker = new Worker(WORKER_URL, { workerData });
-  let errorMessage: { code: ErrorCode; message: string; context: ErrorContext } | null = null;
-  let crash: Error | null = null;
-  let exited = false;
-  let wake: (() => void) | null = null;
-  const poke = (): void => {
-    if (wake !== null) {
-      const w = wake;
-      wake = null;
-      w();
-    }
-  };
-  worker.on('message', (m: { type: 'error'; error: { code: ErrorCode; message: string; context: ErrorContext } }) => {
-    errorMessage = m.error;
-    poke();
-  });
-  worker.on('error', (e: Error) => {
-    crash = e;
-    poke();
-  });
-  worker.on('exit', () => {
-    exited = true;
-    poke();
-  });
-  signal?.addEventListener('abort', poke, { once: true });
+  const watch = new WorkerWatch<{ type: 'error'; error: { code: ErrorCode; message: string; context: ErrorContext } }>(worker);
+  signal?.addEventListener('abort', watch.poke, { once: true });
   let tail = 0;
   try {
     for (;;) {
@@ -100,13 +79,13 @@ export async function* readChunksInWorker(
         readProgress(control, progress);
         return;
       }
-      if (state === RING.STATE_ERROR && errorMessage !== null) {
+      if (state === RING.STATE_ERROR && watch.message !== null) {
         readProgress(control, progress);
-        const { code, message, context } = errorMessage as { code: ErrorCode; message: string; context: ErrorContext };
+        const { code, message, context } = watch.message.error;
         throw new SynscopeError(code, message, context);
       }
-      if (crash !== null || (exited && state === 0)) {
-        const why = crash !== null ? `failed (${(crash as Error).message})` : 'stopped';
+      if (watch.crash !== null || (watch.exited && state === 0)) {
+        const why = watch.crash !== null ? `failed (${watch.crash.message})` : 'stopped';
         throw new SynscopeError('INPUT_UNREADABLE', `cannot read: the reader thread ${why}`, {
           file: path,
           hint: 'this is a bug in synscope; please report it with the command line',
@@ -114,14 +93,10 @@ export async function* readChunksInWorker(
       }
       if (isAborted(signal)) return;
       // Empty ring: wait for the worker to publish, end, or fail (its error comes as a message).
-      const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(control, RING.HEAD, head);
-      if (waited.async) {
-        await Promise.race([waited.value, new Promise<void>((resolve) => (wake = resolve))]);
-        wake = null;
-      }
+      await watch.sleep(control, RING.HEAD, head);
     }
   } finally {
-    signal?.removeEventListener('abort', poke);
+    signal?.removeEventListener('abort', watch.poke);
     worker.removeAllListeners('exit');
     Atomics.store(control, RING.STOP, 1);
     Atomics.notify(control, RING.TAIL);
@@ -132,11 +107,6 @@ export async function* readChunksInWorker(
     worker.unref();
     void worker.terminate().catch(() => undefined);
   }
-}
-
-/** Atomics.waitAsync (Node 16+, ES2024): TypeScript's ES2022 library does not declare it. */
-interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 function readProgress(control: Int32Array, progress: SourceProgress): void {
