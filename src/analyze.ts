@@ -3,10 +3,8 @@
  * the CLI only parses flags and calls this.
  */
 import { Decoder } from './decode/index.js';
-import { PacketPipeline, decodeInputs, emptyPacketCounts } from './decode/packets.js';
+import { PacketPipeline, decodeInputs } from './decode/packets.js';
 import { decodeInThread, decodeThreadAvailable, worthADecodeThread } from './decode/thread.js';
-
-export { emptyPacketCounts } from './decode/packets.js';
 import { HandshakeTracker } from './handshake/index.js';
 import { DiagnosisBuilder } from './diagnose/index.js';
 import type { DiagnoseEvidence } from './diagnose/index.js';
@@ -19,7 +17,7 @@ import {
   type AnalysisReport,
   type Attempt,
   type AttemptSink,
-    type DecidedAttempt,
+  type DecidedAttempt,
   type Diagnosis,
   type HandshakeSummary,
   type Statistics,
@@ -29,6 +27,9 @@ import {
 import { VERSION } from './version.js';
 import { formatEpochSecondsFloat } from './time.js';
 import { ListedAttempts, attachAttempts } from './listed-attempts.js';
+
+/** Moved to decode/packets.ts with the packet loop; still exported here for the library's callers. */
+export { emptyPacketCounts } from './decode/packets.js';
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
   ackTimeout: 3,
