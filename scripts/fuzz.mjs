@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { corpusSeeds, fieldOffsets, generatedSeeds } from './fuzz-seeds.mjs';
+import { checkRecord, mulberry32 } from './fuzz-checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -144,12 +145,7 @@ async function runWorker({ cases, seed, only, heartbeat: heartbeatBuffer }) {
     const stream = new CaptureStream('fuzz.pcap', {
       onRecord(r) {
         records++;
-        if (r.recordNumber !== records) throw new Error(`record number ${r.recordNumber}, expected ${records}`);
-        if (!(r.offset >= 0 && r.offset + r.caplen <= r.data.length)) throw new Error(`record ${records} lies outside its buffer`);
-        if (r.caplen > HARD_MAX_RECORD) throw new Error(`record ${records} caplen ${r.caplen}`);
-        if (!(r.tsNsec >= 0 && r.tsNsec < 1e9 && Number.isInteger(r.tsNsec))) throw new Error(`record ${records} tsNsec ${r.tsNsec}`);
-        if (!(r.fileOffset > lastOffset && r.fileOffset < bytes.length)) throw new Error(`record ${records} at offset ${r.fileOffset}`);
-        lastOffset = r.fileOffset;
+        lastOffset = checkRecord(r, records, lastOffset, bytes.length, HARD_MAX_RECORD);
         digest = Math.imul(digest ^ r.caplen ^ (r.linkType << 8) ^ (r.interfaceId << 16) ^ r.tsSec ^ r.tsNsec, 16777619) >>> 0;
         for (let i = r.offset; i < r.offset + r.caplen; i++) digest = Math.imul(digest ^ r.data[i], 16777619) >>> 0;
         const status = decoder.decode(r, view);
@@ -320,17 +316,6 @@ const MAGICS = [
 const INTERESTING_U32 = [0, 1, 3, 4, 11, 12, 13, 16, 27, 28, 31, 32, 33, 0x7f, 0xff, 0xffff, 65536, 262144, 262145, 0x00ffffff, 16777216, 16777220, 0x7fffffff, 0x80000000, 0xfffffffc, 0xffffffff];
 const BLOCK_TYPES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0xbad, 0x40000bad, 0x0a0d0d0a, 0x80000001, 0xffffffff];
 const MUTATIONS = ['flip', 'flip', 'flip', 'byte', 'byte', 'truncate', 'append', 'length', 'length', 'length', 'length', 'type', 'type', 'splice'];
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function u32Value(random) {
   const r = random();

@@ -17,6 +17,7 @@ import { Decoder } from '../src/decode/index.js';
 import { HandshakeTracker } from '../src/handshake/index.js';
 import { DiagnosisBuilder } from '../src/diagnose/index.js';
 import { readChunksFromStream } from '../src/source/index.js';
+import { checkRecord } from '../scripts/fuzz-checks.mjs';
 import { ERROR_CODES, SynscopeError, isSynscopeError } from '../src/errors.js';
 import { DecodeStatus, PacketView } from '../src/types.js';
 import type { Attempt, CaptureRecord } from '../src/types.js';
@@ -68,12 +69,7 @@ function runCase(bytes: Uint8Array, chunkSizes: readonly number[], diagnose = ch
   const stream = new CaptureStream('fuzz.pcap', {
     onRecord(r: CaptureRecord): void {
       records++;
-      if (r.recordNumber !== records) throw new Error(`record number ${r.recordNumber}, expected ${records}`);
-      if (!(r.offset >= 0 && r.offset + r.caplen <= r.data.length)) throw new Error(`record ${records} lies outside its buffer`);
-      if (r.caplen > HARD_MAX_RECORD) throw new Error(`record ${records} caplen ${r.caplen}`);
-      if (!(r.tsNsec >= 0 && r.tsNsec < 1e9 && Number.isInteger(r.tsNsec))) throw new Error(`record ${records} tsNsec ${r.tsNsec}`);
-      if (!(r.fileOffset > lastOffset && r.fileOffset < bytes.length)) throw new Error(`record ${records} at offset ${r.fileOffset}`);
-      lastOffset = r.fileOffset;
+      lastOffset = checkRecord(r, records, lastOffset, bytes.length, HARD_MAX_RECORD);
       digest = fnv(digest, r.caplen & 0xff);
       digest = fnv(digest, r.linkType & 0xff);
       digest = fnv(digest, r.interfaceId & 0xff);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CaptureStream, buildPcap } from '../../src/capture/index.js';
 import type { CaptureRecord, InputSummary } from '../../src/types.js';
 import type { SynscopeError } from '../../src/errors.js';
+import { mulberry32 } from '../../scripts/fuzz-checks.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const corpusRoot = path.resolve(repoRoot, '../shared/corpus');
@@ -43,17 +44,8 @@ export function copyForTest(r: CaptureRecord): CopiedRecord {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32), the fuzz script's own. */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 export type ChunkPlan = 'whole' | 'bytes' | 'random';
 
