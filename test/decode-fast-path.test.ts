@@ -1,4 +1,4 @@
-// The decoder's Ethernet fast path (Ethernet II + IPv4/IPv6 + TCP written out in one method) must say
+// The decoder's fast paths (Ethernet II or LINUX_SLL2 + IPv4/IPv6 + TCP written out in one pass) must say
 // exactly what the general path says. The general path is reachable for the same IP packet through the
 // IPv4 / IPv6 link types (the IP header first, read as the Ethernet type says), so every frame is decoded both ways and every PacketView field compared — on real
 // TCP packets, and on thousands of them with bytes flipped, lengths lied about and captures cut short.
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DecodeStatus, PacketView, type CaptureRecord } from '../src/types.js';
 import { Decoder } from '../src/decode/index.js';
-import { ethernet, ipv4, ipv6, tcp, tcpOptions } from '../src/craft/index.js';
+import { ethernet, ipv4, ipv6, sll2, tcp, tcpOptions } from '../src/craft/index.js';
 
 const LINKTYPE_ETHERNET = 1;
 /** LINKTYPE_IPV4 / LINKTYPE_IPV6: the general ipv4() / ipv6() whatever the version nibble says, as after an Ethernet type. */
@@ -131,6 +131,76 @@ describe('Ethernet fast path = general path', () => {
         },
       ),
       { numRuns: 3000, seed: 20261129 },
+    );
+  });
+});
+
+/**
+ * LINUX_SLL2 (`tcpdump -i any`): the same frame through a decoder with and one without fast paths, link
+ * header included in the mutations (protocol, ARPHRD type, interface index, packet type). The fast
+ * decoder is reused and first given a tagged, tunnelled Ethernet frame, so nothing may be left behind.
+ */
+const LINKTYPE_LINUX_SLL2 = 276;
+const generalDecoder = new Decoder({ fastPaths: false });
+
+function expectSameSll2(frame: Uint8Array, cut: number): void {
+  const caplen = Math.max(0, frame.length - cut);
+  expect(sharedDecoder.decode(record(dirtying(), LINKTYPE_ETHERNET, dirtying().length), sharedView)).toBe(DecodeStatus.TCP);
+  const fastStatus = sharedDecoder.decode(record(frame, LINKTYPE_LINUX_SLL2, caplen), sharedView);
+  const general = new PacketView();
+  const generalStatus = generalDecoder.decode(record(frame, LINKTYPE_LINUX_SLL2, caplen), general);
+  expect(fastStatus).toBe(generalStatus);
+  for (const f of FIELDS) expect([f, sharedView[f]]).toEqual([f, general[f]]);
+}
+
+describe('LINUX_SLL2 fast path = general path', () => {
+  const frames = CASES.map(([name, packet]) => [name, sll2({ payload: packet, ifIndex: 0x80000007, packetType: 4 })] as const);
+
+  for (const [name, frame] of frames) {
+    it(`${name}: whole, and cut short at every length`, () => {
+      for (let cut = 0; cut <= frame.length; cut++) expectSameSll2(frame, cut);
+    });
+  }
+
+  it('the fast path really is taken, and gives the interface index and packet type', () => {
+    const view = new PacketView();
+    expect(new Decoder().decode(record(frames[1]![1], LINKTYPE_LINUX_SLL2, frames[1]![1].length), view)).toBe(DecodeStatus.TCP);
+    expect([view.sllIfIndex, view.sllPacketType, view.srcPort, view.dstPort, view.seq, view.ack]).toEqual([0x80000007, 4, 40000, 443, 0xfffffff0, 0x80000001]);
+  });
+
+  it('on mutated frames: any byte of link, IP or TCP header, any cut (3000 runs)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...frames.map(([, f]) => f)),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+        fc.nat({ max: 80 }),
+        (original, edits, cut) => {
+          const frame = original.slice();
+          for (const e of edits) frame[e.at % frame.length] = e.value;
+          expectSameSll2(frame, Math.min(cut, frame.length));
+        },
+      ),
+      { numRuns: 3000, seed: 20261130 },
+    );
+  });
+
+  it('Ethernet frames too, against a decoder without fast paths (3000 mutated runs)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...CASES.map(([, p]) => ethernet({ payload: p, etherType: typeOf(p) }))),
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+        fc.nat({ max: 80 }),
+        (original, edits, cut) => {
+          const frame = original.slice();
+          for (const e of edits) frame[e.at % frame.length] = e.value;
+          const caplen = Math.max(0, frame.length - Math.min(cut, frame.length));
+          const fast = new PacketView();
+          const general = new PacketView();
+          expect(new Decoder().decode(record(frame, LINKTYPE_ETHERNET, caplen), fast)).toBe(generalDecoder.decode(record(frame, LINKTYPE_ETHERNET, caplen), general));
+          for (const f of FIELDS) expect([f, fast[f]]).toEqual([f, general[f]]);
+        },
+      ),
+      { numRuns: 3000, seed: 20261131 },
     );
   });
 });

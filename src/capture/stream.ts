@@ -422,6 +422,8 @@ export class CaptureStream {
     const fractionLimit = this.pcapNanos ? 1e9 : 1e6;
     const rec = this.record;
     const sink = this.sink;
+    // One DataView per chunk: a 32-bit read is one bounds check and one load instead of four of each.
+    const words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (;;) {
       if (end - pos < headerLength) {
         this.need = headerLength;
@@ -432,15 +434,15 @@ export class CaptureStream {
       let caplen: number;
       let origLen: number;
       if (le) {
-        tsSec = u32le(buf, pos);
-        fraction = u32le(buf, pos + 4);
-        caplen = u32le(buf, pos + 8);
-        origLen = u32le(buf, pos + 12);
+        tsSec = words.getUint32(pos, true);
+        fraction = words.getUint32(pos + 4, true);
+        caplen = words.getUint32(pos + 8, true);
+        origLen = words.getUint32(pos + 12, true);
       } else {
-        tsSec = u32be(buf, pos);
-        fraction = u32be(buf, pos + 4);
-        caplen = u32be(buf, pos + 8);
-        origLen = u32be(buf, pos + 12);
+        tsSec = words.getUint32(pos);
+        fraction = words.getUint32(pos + 4);
+        caplen = words.getUint32(pos + 8);
+        origLen = words.getUint32(pos + 12);
       }
       if (caplen > origLen && this.pcapLengthsMaybeSwapped) {
         const t = caplen;
