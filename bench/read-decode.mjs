@@ -25,7 +25,8 @@ const { PacketView, DecodeStatus } = await import('../dist/types.js');
 const tracker = values.track
   ? new (await import('../dist/handshake/index.js')).HandshakeTracker(
       { ackTimeoutSeconds: 3, maxPending: Number(values['max-pending']) },
-      { onAttempt() {} },
+      // onDecided: attempts as borrowed numeric views, as `analyze` takes them (no Attempt object built).
+      { onAttempt() {}, onDecided() {} },
     )
   : null;
 

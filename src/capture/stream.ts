@@ -424,6 +424,10 @@ export class CaptureStream {
     const sink = this.sink;
     // One DataView per chunk: a 32-bit read is one bounds check and one load instead of four of each.
     const words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    // Fields that are the same for every record of this buffer are set once, not per packet.
+    rec.data = buf;
+    rec.linkType = this.pcapLinkType;
+    rec.interfaceId = 0;
     for (;;) {
       if (end - pos < headerLength) {
         this.need = headerLength;
@@ -465,14 +469,11 @@ export class CaptureStream {
       }
       const tsNsec = fraction * nsecPerUnit;
       const n = ++this.packets;
-      rec.data = buf;
       rec.offset = pos + headerLength;
       rec.caplen = caplen;
       rec.origLen = origLen;
       rec.tsSec = tsSec;
       rec.tsNsec = tsNsec;
-      rec.linkType = this.pcapLinkType;
-      rec.interfaceId = 0;
       rec.recordNumber = n;
       rec.fileOffset = this.bufBase + pos;
       this.noteTime(tsSec, tsNsec);
