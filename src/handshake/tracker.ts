@@ -209,9 +209,12 @@ export class HandshakeTracker {
     const hs = endpointHash(p.src0, p.src1, p.src2, p.src3, p.srcPort);
     const hd = endpointHash(p.dst0, p.dst1, p.dst2, p.dst3, p.dstPort);
     const key = finish30((hs + hd) | 0);
-    this.check = hs ^ hd;
+    const check = hs ^ hd;
+    this.check = check;
+    const bulk = (p.flags & (TcpFlag.SYN | TcpFlag.RST)) === 0;
+    if (bulk && this.settledByRecentAnswer(key, check)) return;
     const a = this.pendingCount !== 0 ? this.findFlow(p, key) : null;
-    if (a === null && (p.flags & (TcpFlag.SYN | TcpFlag.RST)) === 0) {
+    if (a === null && bulk) {
       // Bulk traffic (data and ACKs of decided or midstream flows): done in the small, hot part of the
       // method; keeping the rest in a separate function lets V8 optimise this part tightly (~2-3x faster).
       this.unmatched(key);
@@ -229,10 +232,14 @@ export class HandshakeTracker {
     if (this.finished) return;
     const t = this.advance(packedTsSec(w, at), packedTsNsec(w, at));
     const key = packedFlowKey(w, at);
-    this.check = packedFlowCheck(w, at);
-    if ((packedFlags(w, at) & (TcpFlag.SYN | TcpFlag.RST)) === 0 && (this.pendingCount === 0 || this.flows.find(key) < 0)) {
-      this.unmatched(key);
-      return;
+    const check = packedFlowCheck(w, at);
+    this.check = check;
+    if ((packedFlags(w, at) & (TcpFlag.SYN | TcpFlag.RST)) === 0) {
+      if (this.settledByRecentAnswer(key, check)) return;
+      if (this.pendingCount === 0 || this.flows.find(key) < 0) {
+        this.unmatched(key);
+        return;
+      }
     }
     unpackView(w, at, view);
     const a = this.pendingCount !== 0 ? this.findFlow(view, key) : null;
@@ -376,6 +383,19 @@ export class HandshakeTracker {
       }
     }
     return null;
+  }
+
+  /**
+   * A packet with neither SYN nor RST, counted from the decided-flow memory's recent answers alone when
+   * they know its flow. Sound because a recent answer exists only while no attempt is pending on the flow
+   * (startAttempt drops it): such a packet can settle nothing, only be counted.
+   */
+  private settledByRecentAnswer(key: number, check: number): boolean {
+    const answer = this.decided.recentAnswer(key, check);
+    if (answer < 0) return false;
+    if (answer === 1) this.counters.decidedFlowPackets++;
+    else this.midstreamPackets++;
+    return true;
   }
 
   /** A non-SYN packet (or RST) that matches no pending attempt. */
@@ -645,6 +665,8 @@ export class HandshakeTracker {
     a.flowKey = key;
     a.flowCheck = this.check;
     this.flows.insert(key, a);
+    // From now on this flow's packets must reach the attempt: no recent answer may settle them.
+    this.decided.forgetRecent(key);
     a.replyKey = replyKey(a.s0, a.s1, a.s2, a.s3, a.sPort, (a.clientIsn + 1) >>> 0);
     this.replies.insert(a.replyKey, a);
     a.awaitingAck = false;

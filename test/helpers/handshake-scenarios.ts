@@ -427,6 +427,27 @@ export const HANDSHAKE_SCENARIOS: HandshakeScenario[] = [
     summary: { midstreamPackets: 0, orphanSynAcks: 0 },
   },
   {
+    // The tracker settles bulk packets of flows it has recently answered for without looking for a
+    // pending attempt: a new attempt on such a flow must make it look again.
+    name: 'a flow seen midstream, then a handshake on the same 4-tuple: the handshake still completes',
+    packets: [
+      data(0, C, S, 50000, 60000, 100), ack(1, S, C, 60000, 50100),
+      syn(10, C, S, ISN), synAck(11, S, C, SISN, ISN + 1), ack(12, C, S, ISN + 1, SISN + 1), data(13, C, S, ISN + 1, SISN + 1, 10),
+    ],
+    attempts: [{ outcome: 'established', ackNs: ns(12) }],
+    summary: { attempts: 1, midstreamPackets: 2 },
+  },
+  {
+    name: 'an established connection\'s bulk traffic, then port reuse: the new attempt\'s ACK still establishes it',
+    packets: [
+      syn(0, C, S, ISN), synAck(1, S, C, SISN, ISN + 1), ack(2, C, S, ISN + 1, SISN + 1),
+      data(3, C, S, ISN + 1, SISN + 1, 100), ack(4, S, C, SISN + 1, ISN + 101), data(5, C, S, ISN + 101, SISN + 1, 100),
+      syn(9000, C, S, 90000), synAck(9001, S, C, 70000, 90001), ack(9002, C, S, 90001, 70001),
+    ],
+    attempts: [{ outcome: 'established', clientIsn: ISN }, { outcome: 'established', clientIsn: 90000, ackNs: ns(9002) }],
+    summary: { attempts: 2, midstreamPackets: 0 },
+  },
+  {
     name: 'VXLAN-wrapped handshake keeps its tunnel context',
     packets: [
       syn(0, C, S, ISN, { tunnel: { kind: 'vxlan', outerSrc: '192.168.1.10', outerDst: '192.168.1.20', id: 42 } }),
