@@ -13,61 +13,70 @@ export const MAX_DIVERTED = 16;
 /** Numbers stored per diversion target. */
 export const DIVERTED_STRIDE = 6;
 
+/**
+ * Initial value of the fields that hold 32-bit unsigned numbers (addresses, sequence numbers) or
+ * nanosecond times: -0 is 0 in every comparison and integer operation, but it is not a small integer,
+ * so V8 gives these fields a double representation from the start. Starting from a small integer, the
+ * first address above 2^30 changed every pooled object's hidden class, and each change threw away the
+ * optimised code of every tracker method that had seen the old one (tens of deopts per run).
+ */
+const AS_DOUBLE = -0;
+
 export class PendingAttempt {
   id = 0;
   inputIndex = 0;
 
   // identity; the client is whoever sent the first SYN
   ipVersion = 4;
-  c0 = 0;
-  c1 = 0;
-  c2 = 0;
-  c3 = 0;
+  c0 = AS_DOUBLE;
+  c1 = AS_DOUBLE;
+  c2 = AS_DOUBLE;
+  c3 = AS_DOUBLE;
   cPort = 0;
-  s0 = 0;
-  s1 = 0;
-  s2 = 0;
-  s3 = 0;
+  s0 = AS_DOUBLE;
+  s1 = AS_DOUBLE;
+  s2 = AS_DOUBLE;
+  s3 = AS_DOUBLE;
   sPort = 0;
-  clientIsn = 0;
+  clientIsn = AS_DOUBLE;
   /** Largest payload seen on the SYN (TCP Fast Open): the SYN-ACK may ack ISN + 1 + this. */
   synDataLength = 0;
 
   // table links (the deadline lists are intrusive, so unlinking allocates nothing)
   flowKey = 0;
-  flowCheck = 0;
+  flowCheck = AS_DOUBLE;
   replyKey = 0;
   /** Deadline list this attempt is on: false = awaiting SYN-ACK, true = awaiting the client's ACK. */
   awaitingAck = false;
   prev: PendingAttempt | null = null;
   next: PendingAttempt | null = null;
   /** Capture time (ns from the time base) after which the ACK timeout decides this attempt. */
-  deadlineNs = 0;
+  deadlineNs = AS_DOUBLE;
 
   // what was seen
-  firstSynNs = 0;
+  firstSynNs = AS_DOUBLE;
   synRetransmits = 0;
-  lastSynTxNs = 0;
+  lastSynTxNs = AS_DOUBLE;
   lastSynTxIface = 0;
   lastSynTxIpId = -1;
 
   synAckSeen = false;
   /** Server ISN is known: from a SYN-ACK, or from the server's own SYN in a simultaneous open. */
   serverIsnKnown = false;
-  serverIsn = 0;
+  serverIsn = AS_DOUBLE;
   /** A second, different server ISN (a server answering one SYN twice): the client may ack either. */
   altServerIsnKnown = false;
-  altServerIsn = 0;
+  altServerIsn = AS_DOUBLE;
   synAckAckMatches: number = AckMatch.NONE;
-  firstSynAckNs = 0;
+  firstSynAckNs = AS_DOUBLE;
   synAckRetransmits = 0;
-  lastSynAckTxNs = 0;
+  lastSynAckTxNs = AS_DOUBLE;
   lastSynAckTxIface = 0;
   lastSynAckTxIpId = -1;
 
   /** A client ACK captured before any SYN-ACK (copies reordered across interfaces); NaN when none. */
   earlyAckNs = Number.NaN;
-  earlyAck = 0;
+  earlyAck = AS_DOUBLE;
 
   synWithData = false;
   simultaneousOpen = false;
@@ -86,14 +95,14 @@ export class PendingAttempt {
   // tunnel context of the first SYN (kind 0 = none)
   tunnelKind = 0;
   outerIpVersion = 0;
-  outerSrc0 = 0;
-  outerSrc1 = 0;
-  outerSrc2 = 0;
-  outerSrc3 = 0;
-  outerDst0 = 0;
-  outerDst1 = 0;
-  outerDst2 = 0;
-  outerDst3 = 0;
+  outerSrc0 = AS_DOUBLE;
+  outerSrc1 = AS_DOUBLE;
+  outerSrc2 = AS_DOUBLE;
+  outerSrc3 = AS_DOUBLE;
+  outerDst0 = AS_DOUBLE;
+  outerDst1 = AS_DOUBLE;
+  outerDst2 = AS_DOUBLE;
+  outerDst3 = AS_DOUBLE;
   tunnelId = -1;
 
   reset(): void {
