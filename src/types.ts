@@ -180,6 +180,21 @@ export class PacketView {
   outerDst3 = 0;
   /** VXLAN VNI / Geneve VNI / GRE key, or -1. */
   tunnelId = -1;
+
+  /** Back to "not tunnelled": the tunnel kind and the outer header's fields. */
+  clearTunnel(): void {
+    this.tunnel = TunnelKind.NONE;
+    this.outerIpVersion = 0;
+    this.outerSrc0 = 0;
+    this.outerSrc1 = 0;
+    this.outerSrc2 = 0;
+    this.outerSrc3 = 0;
+    this.outerDst0 = 0;
+    this.outerDst1 = 0;
+    this.outerDst2 = 0;
+    this.outerDst3 = 0;
+    this.tunnelId = -1;
+  }
 }
 
 /** Raw packet counts, as tshark counts them (see README, "How synscope counts"). */

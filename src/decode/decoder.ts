@@ -818,17 +818,7 @@ export class Decoder {
 /** The fields only tagged or tunnelled frames set, back to "none". */
 function resetOuterFields(out: PacketView): void {
   out.vlanId = -1;
-  out.tunnel = TunnelKind.NONE;
-  out.outerIpVersion = 0;
-  out.outerSrc0 = 0;
-  out.outerSrc1 = 0;
-  out.outerSrc2 = 0;
-  out.outerSrc3 = 0;
-  out.outerDst0 = 0;
-  out.outerDst1 = 0;
-  out.outerDst2 = 0;
-  out.outerDst3 = 0;
-  out.tunnelId = -1;
+  out.clearTunnel();
 }
 
 function isBsdInet6(family: number): boolean {

@@ -161,16 +161,7 @@ export function unpackView(w: PackedWords, at: number, view: PacketView): void {
   view.window = i[at + WINDOW]!;
   view.payloadLength = i[at + PAYLOAD_LENGTH]!;
   if (tunnel === 0) {
-    view.outerIpVersion = 0;
-    view.outerSrc0 = 0;
-    view.outerSrc1 = 0;
-    view.outerSrc2 = 0;
-    view.outerSrc3 = 0;
-    view.outerDst0 = 0;
-    view.outerDst1 = 0;
-    view.outerDst2 = 0;
-    view.outerDst3 = 0;
-    view.tunnelId = -1;
+    view.clearTunnel();
     return;
   }
   view.outerIpVersion = i[at + OUTER_IP_VERSION]!;
