@@ -5,7 +5,7 @@
  * peak RSS, checks synscope's counts against the generator's ground truth, profiles the full pipeline,
  * and writes bench/RESULTS.md. Every number in RESULTS.md comes from the run that wrote it.
  *
- *   node bench/run.mjs            full: 1 M and 10 M node captures, handshake-only, .gz, 10 M SYN flood
+ *   node bench/run.mjs            full: 1 M and 10 M node captures, 1 M and 10 M handshake-only, .gz, 10 M SYN flood
  *   node bench/run.mjs --quick    small files, 3 rounds (development)
  *   options: --rounds N, --no-build, --no-profile, --out FILE (default bench/RESULTS.md)
  */
@@ -34,9 +34,9 @@ const quick = args.quick;
 const rounds = Number(args.rounds ?? (quick ? 3 : 5));
 const resultsPath = path.resolve(repoRoot, args.out ?? (quick ? 'bench/out/RESULTS.quick.md' : 'bench/RESULTS.md'));
 const SIZES = quick
-  ? { small: 200_000, large: 1_000_000, handshake: 200_000, flood: 1_000_000, tsharkRounds: 1, largeRounds: 2, floodRounds: 2 }
+  ? { small: 200_000, large: 1_000_000, handshake: 200_000, handshakeLarge: 1_000_000, flood: 1_000_000, tsharkRounds: 1, largeRounds: 2, floodRounds: 2 }
   : // The issue asks for at least 5 interleaved rounds of every measurement: tshark and the flood too.
-    { small: 1_000_000, large: 10_000_000, handshake: 1_000_000, flood: 10_000_000, tsharkRounds: 5, largeRounds: 5, floodRounds: 5 };
+    { small: 1_000_000, large: 10_000_000, handshake: 1_000_000, handshakeLarge: 10_000_000, flood: 10_000_000, tsharkRounds: 5, largeRounds: 5, floodRounds: 5 };
 const label = (n) => (n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} k`);
 
 function log(line) {
@@ -68,6 +68,12 @@ const captures = {
   flood: {
     file: path.join(outDir, `synflood-${label(SIZES.flood).replace(' ', '')}.pcap`),
     options: { packets: SIZES.flood, seed: 3, mode: 'syn-flood' },
+  },
+  // At 1 M packets a handshake-only pass is mostly process start-up (tcpdump's whole pass takes ~0.17 s);
+  // this one measures the per-packet cost the target is about.
+  handshakeLarge: {
+    file: path.join(outDir, `handshake-${label(SIZES.handshakeLarge).replace(' ', '')}.pcap`),
+    options: { packets: SIZES.handshakeLarge, seed: 2, mode: 'handshake-only' },
   },
 };
 
@@ -245,7 +251,8 @@ const large = captures.large;
 }
 {
   const f = large.file;
-  const list = [tools.cat(f), tools.minimal(f, large.truth), tools.readDecode(f, large.truth), tools.tracker(f, large.truth), tools.tcpdump(f), tools.analyze(f), tools.analyzeJson(f, large.truth)];
+  // pcap-parser too, so that the reader target (issue 2) has all three readers on the large file.
+  const list = [tools.cat(f), tools.minimal(f, large.truth), tools.readDecode(f, large.truth), tools.tracker(f, large.truth), tools.pcapParser(f, large.truth), tools.tcpdump(f), tools.analyze(f), tools.analyzeJson(f, large.truth)];
   sections.push({ capture: large, measured: measure(`node ${label(large.truth.packets)}`, list, Math.min(rounds, SIZES.largeRounds)) });
 }
 {
@@ -277,6 +284,12 @@ const large = captures.large;
     { ...tools.tracker(f, c.truth), cmd: `${sq(node)} bench/read-decode.mjs --track --max-pending ${maxPending} ${sq(f)}` },
   ];
   sections.push({ capture: c, measured: measure(`SYN flood ${label(c.truth.packets)}`, list, SIZES.floodRounds) });
+}
+{
+  const c = captures.handshakeLarge;
+  const f = c.file;
+  const list = [tools.cat(f), tools.minimal(f, c.truth), tools.readDecode(f, c.truth), tools.tracker(f, c.truth), tools.tcpdump(f), tools.analyze(f), tools.analyzeJson(f, c.truth)];
+  sections.push({ capture: c, measured: measure(`handshake-only ${label(c.truth.packets)}`, list, rounds) });
 }
 
 // ───────────────────────────── profile ─────────────────────────────
@@ -379,7 +392,8 @@ ratioTarget('stretch: full analysis ≤ 1.0× tcpdump, large file', 7, get(1, 'a
     });
   }
 }
-ratioTarget('handshake-only: analysis ≤ 2× tcpdump', 7, get(2, 'analyze'), get(2, 'tcpdump'), 2, 'max', (v, a, b) => `${v.toFixed(2)}× (${fmtS(a.median)} s vs ${fmtS(b.median)} s)`);
+ratioTarget('handshake-only: analysis ≤ 2× tcpdump', 7, get(5, 'analyze'), get(5, 'tcpdump'), 2, 'max', (v, a, b) => `${v.toFixed(2)}× (${fmtS(a.median)} s vs ${fmtS(b.median)} s, ${label(sections[5].capture.truth.packets)})`);
+ratioTarget('handshake-only: analysis ≤ 2× tcpdump, small file (start-up included)', 7, get(2, 'analyze'), get(2, 'tcpdump'), 2, 'max', (v, a, b) => `${v.toFixed(2)}× (${fmtS(a.median)} s vs ${fmtS(b.median)} s, ${label(sections[2].capture.truth.packets)})`);
 ratioTarget('.gz: ≥ 80% of `gzip -dc` throughput', 7, get(3, 'gzip-dc'), get(3, 'analyze-gz'), 0.8, 'min', (v, a, b) => `${(v * 100).toFixed(0)}% (${fmtS(b.median)} s vs ${fmtS(a.median)} s)`);
 ratioTarget('stdin within 10% of the file (time ratio ≤ 1.10)', 7, get(3, 'analyze-stdin'), get(3, 'analyze-file'), 1.1, 'max', (v, a, b) => `${v.toFixed(2)}× (${fmtS(a.median)} s vs ${fmtS(b.median)} s)`);
 void rateRatio;
