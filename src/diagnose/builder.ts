@@ -282,14 +282,34 @@ export class DiagnosisBuilder implements AttemptSink {
     }
     if (!failed) return;
 
+    // The examples: the samples claim their places first, so that an Attempt object (address strings and
+    // all) is built from the numeric view only when something keeps it; once the host and server have
+    // their examples and the reservoirs are full, most failed attempts are only counted.
+    const hostWants = s.hosts.wantsExample(host);
+    const serverWants = s.servers.wantsExample(server);
+    const failedAt = s.failedExamples.claim();
+    const targetAt = isC && (inRange || inSet) ? s.targetExamples.claim() : -1;
+    const refusedAt = outcomeIndex === IDX_REFUSED ? s.refusedExamples.claim() : -1;
+    const resetAt = outcomeIndex === IDX_CLIENT_RESET ? s.resetExamples.claim() : -1;
+    // A client reset is also judged on fields the view lacks; evidence matching needs the address strings.
+    const needed =
+      attempt !== null ||
+      hostWants ||
+      serverWants ||
+      failedAt >= 0 ||
+      targetAt >= 0 ||
+      refusedAt >= 0 ||
+      outcomeIndex === IDX_CLIENT_RESET ||
+      (isC && s.matches !== null);
+    if (!needed) return;
     const example = attempt ?? decided!.toAttempt();
-    s.hosts.addExample(host, example);
-    s.servers.addExample(server, example);
-    s.failedExamples.add(example);
-    if (isC && (inRange || inSet)) s.targetExamples.add(example);
-    if (outcomeIndex === IDX_REFUSED) s.refusedExamples.add(example);
+    if (hostWants) s.hosts.addExample(host, example);
+    if (serverWants) s.servers.addExample(server, example);
+    s.failedExamples.put(failedAt, example);
+    s.targetExamples.put(targetAt, example);
+    s.refusedExamples.put(refusedAt, example);
     if (outcomeIndex === IDX_CLIENT_RESET) {
-      s.resetExamples.add(example);
+      s.resetExamples.put(resetAt, example);
       if (synAckMatch === 0) s.resetAfterBadSynAck++;
       else if (
         example.synAckRetransmits > 0 &&

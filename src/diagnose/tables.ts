@@ -39,7 +39,10 @@ export class TableEntry {
   readonly examples: Attempt[] = [];
   /**
    * The address this entry was last looked up by (CappedTable.entryByAddress), so that a numeric look-up
-   * is verified against the real address words: ip version (0 = none), words, port (-1 for hosts).
+   * is verified against the real address words: ip version (0 = none), words, port (-1 for hosts). The
+   * words are kept as int32 (w | 0): small integers live in the object itself, while a u32 above 2^31
+   * would be a separate heap number, and that second cache miss per look-up was half of the diagnosis's
+   * time per attempt on a handshake-only capture.
    */
   version = 0;
   w0 = 0;
@@ -112,7 +115,7 @@ export class CappedTable {
     let i = addressHash(version, w0, w1, w2, w3, port) & mask;
     for (let n = slots[i]!; n !== 0; n = slots[i]!) {
       const e = this.addressed[n - 1]!;
-      if (e.version === version && e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3 && e.port === port) return e;
+      if (e.version === version && e.w0 === (w0 | 0) && e.w1 === (w1 | 0) && e.w2 === (w2 | 0) && e.w3 === (w3 | 0) && e.port === port) return e;
       i = (i + 1) & mask;
     }
     const before = this.foldCount;
@@ -120,10 +123,10 @@ export class CappedTable {
     // A fold rebuilt the index: find the free slot again.
     if (this.foldCount !== before) return this.entryByAddress(version, w0, w1, w2, w3, port, name);
     e.version = version;
-    e.w0 = w0;
-    e.w1 = w1;
-    e.w2 = w2;
-    e.w3 = w3;
+    e.w0 = w0 | 0;
+    e.w1 = w1 | 0;
+    e.w2 = w2 | 0;
+    e.w3 = w3 | 0;
     e.port = port;
     this.addressed.push(e);
     slots[i] = this.addressed.length;
@@ -143,6 +146,11 @@ export class CappedTable {
 
   addExample(e: TableEntry, attempt: Attempt): void {
     if (e.examples.length < EXAMPLES_PER_ENTRY) e.examples.push(attempt);
+  }
+
+  /** Whether addExample() would keep an example for this entry. */
+  wantsExample(e: TableEntry): boolean {
+    return e.examples.length < EXAMPLES_PER_ENTRY;
   }
 
   /**
@@ -282,13 +290,24 @@ export class Reservoir<T> {
   }
 
   add(item: T): void {
+    this.put(this.claim(), item);
+  }
+
+  /** Stores the item at the index claim() gave (nothing for -1). */
+  put(at: number, item: T): void {
+    if (at >= 0) this.items[at] = item;
+  }
+
+  /**
+   * Counts one more item seen and says where it goes: its index in `items`, or -1 when the sample does not
+   * keep it. add() is claim() then the store; a caller whose item is costly to build (an Attempt from the
+   * tracker's numeric view) claims first and builds it only for an index. Same draws as add().
+   */
+  claim(): number {
     this.seen++;
-    if (this.items.length < this.size) {
-      this.items.push(item);
-      return;
-    }
+    if (this.items.length < this.size) return this.items.length;
     const j = Math.floor(this.random() * this.seen);
-    if (j < this.size) this.items[j] = item;
+    return j < this.size ? j : -1;
   }
 
   /** mulberry32 */
