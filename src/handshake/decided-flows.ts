@@ -82,7 +82,11 @@ export class DecidedFlows {
         this.noteRecent(key, check, 1);
         return;
       }
-      if (k === 0 && free < 0) free = i;
+      if (k === 0) {
+        // Slots are never emptied, so a set fills from its first slot: the first empty one ends it.
+        free = i;
+        break;
+      }
       // Oldest by wrap-safe distance from now (4 billion decisions before the counter laps).
       if (((now - words[i + STAMP]!) >>> 0) > ((now - words[oldest + STAMP]!) >>> 0)) oldest = i;
     }
@@ -110,7 +114,8 @@ export class DecidedFlows {
     const i = this.setOf(key);
     const words = this.words;
     let answer = false;
-    for (let j = i; j < i + WAYS * W; j += W) {
+    // A set fills from its first slot (remember()): the first empty slot ends the search.
+    for (let j = i; j < i + WAYS * W && words[j + KEY] !== 0; j += W) {
       if (words[j + KEY] === stored && words[j + CHECK] === check) {
         answer = true;
         break;
@@ -151,7 +156,7 @@ export class DecidedFlows {
     const base = this.setOf(key);
     const stored = key + 1;
     const words = this.words;
-    for (let i = base; i < base + WAYS * W; i += W) {
+    for (let i = base; i < base + WAYS * W && words[i + KEY] !== 0; i += W) {
       if (words[i + KEY] === stored && words[i + CHECK] === check) return words[i + ISN] === (clientIsn | 0);
     }
     return false;
