@@ -41,8 +41,8 @@ export class TableEntry {
    * The address this entry was last looked up by (CappedTable.entryByAddress), so that a numeric look-up
    * is verified against the real address words: ip version (0 = none), words, port (-1 for hosts). The
    * words are kept as int32 (w | 0): small integers live in the object itself, while a u32 above 2^31
-   * would be a separate heap number, and that second cache miss per look-up was half of the diagnosis's
-   * time per attempt on a handshake-only capture.
+   * would be a separate heap number, a second dependent load per look-up (perf put about half of the
+   * look-up's samples on it, on a handshake-only capture).
    */
   version = 0;
   w0 = 0;
