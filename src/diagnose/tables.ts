@@ -289,19 +289,15 @@ export class Reservoir<T> {
     this.state = seed >>> 0;
   }
 
-  add(item: T): void {
-    this.put(this.claim(), item);
-  }
-
   /** Stores the item at the index claim() gave (nothing for -1). */
   put(at: number, item: T): void {
     if (at >= 0) this.items[at] = item;
   }
 
   /**
-   * Counts one more item seen and says where it goes: its index in `items`, or -1 when the sample does not
-   * keep it. add() is claim() then the store; a caller whose item is costly to build (an Attempt from the
-   * tracker's numeric view) claims first and builds it only for an index. Same draws as add().
+   * Counts one more item seen and says where it goes (reservoir sampling): its index in `items`, or -1
+   * when the sample does not keep it. Claiming before building lets a caller whose item is costly (an
+   * Attempt from the tracker's numeric view) build it only when it is kept; put() then stores it.
    */
   claim(): number {
     this.seen++;
