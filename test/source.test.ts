@@ -173,6 +173,40 @@ describe('readCapture (source + framing)', () => {
     expect(summary.warnings).toEqual([expect.stringContaining(`reading interrupted at byte ${summary.bytes}`)]);
   });
 
+  test('a plain file gives the event loop turns while it is read: an abort from a timer (Ctrl-C) stops it', async () => {
+    // Ctrl-C reaches the reader as a macrotask (the SIGINT handler aborts the signal). Chunks of a regular
+    // file are read synchronously; unless the reader yields now and then, a timer fires only at the end.
+    const data = capture(4000, 11);
+    const file = path.join(dir, 'long-timer.pcap');
+    writeFileSync(file, data);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20);
+    let n = 0;
+    const spinUntil = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // a slow sink: ~0.2 ms per record, so the file takes ~0.8 s and a chunk ~0.3 s
+      }
+    };
+    const { summary, error } = await readCaptureDetailed(
+      file,
+      {
+        onRecord: () => {
+          n++;
+          spinUntil(0.2);
+        },
+      },
+      { signal: controller.signal },
+    );
+    clearTimeout(timer);
+    expect(error).toBeNull();
+    expect(summary.truncated).toBe(true);
+    expect(summary.warnings).toEqual([expect.stringContaining(`reading interrupted at byte ${summary.bytes}`)]);
+    expect(n).toBe(summary.packets);
+    // Without those turns the timer fires only after the last record: all 4000 read, nothing interrupted.
+    expect(n).toBeLessThan(4000);
+  });
+
   test('unreadable input: summary with INPUT_UNREADABLE, never a rejection', async () => {
     const { summary, error } = await readCaptureDetailed(path.join(dir, 'missing.pcap'), { onRecord: () => undefined });
     expect(error?.code).toBe('INPUT_UNREADABLE');

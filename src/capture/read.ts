@@ -2,7 +2,7 @@
 import type { InputSummary, RecordSink } from '../types.js';
 import { SynscopeError, isSynscopeError } from '../errors.js';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { inputSize, isGzipMagic, newSourceProgress, readChunks } from '../source/index.js';
+import { inputSize, isGzipMagic, newSourceProgress, openPlainFile, readChunks } from '../source/index.js';
 import { readChunksInWorker, readInWorkerAvailable } from '../source/worker-source.js';
 import type { SourceProgress } from '../source/index.js';
 import { CaptureStream } from './stream.js';
@@ -18,6 +18,12 @@ export interface ReadCaptureOptions {
    */
   readInWorker?: boolean;
 }
+
+/**
+ * While a plain file is read (synchronously, chunk after chunk), the event loop gets a turn at least this
+ * often: Ctrl-C is then answered within about this time, at a cost of one setImmediate per 50 ms.
+ */
+const EVENT_LOOP_TURN_MS = 50;
 
 /** Below this size a gzip file is inflated on the main thread's zlib: starting the worker costs ~30 ms. */
 const WORKER_MIN_GZIP_BYTES = 2 << 20;
@@ -74,28 +80,57 @@ export async function readCaptureDetailed(path: string, sink: RecordSink, option
   let interrupted = false;
   /** True while the sink runs: its errors (e.g. OUTPUT_FAILED from a streamed report) are not the input's. */
   let inSink = false;
-  const chunks = useWorker(path, options)
-    ? readChunksInWorker(path, progress, { signal: options.signal })
-    : readChunks(path, progress, { reuseBuffer: true, signal: options.signal });
-  try {
-    for await (const chunk of chunks) {
-      if (progress.gzip) stream.setGzip(true);
-      inSink = true;
-      stream.push(chunk);
-      inSink = false;
-      options.onProgress?.(progress);
-      if (stream.failed) break;
-      if (options.signal?.aborted === true) {
-        interrupted = true;
-        break;
-      }
+  /** Hands one chunk to the framing; false when reading should stop (file failed, or interrupted). */
+  const take = (chunk: Uint8Array): boolean => {
+    if (progress.gzip) stream.setGzip(true);
+    inSink = true;
+    stream.push(chunk);
+    inSink = false;
+    options.onProgress?.(progress);
+    if (stream.failed) return false;
+    if (options.signal?.aborted === true) {
+      interrupted = true;
+      return false;
     }
-  } catch (e) {
-    if (!isSynscopeError(e) || inSink) throw e;
-    sourceError = e;
-  } finally {
-    // Leaving the loop early (error, failed stream) must close the file and the inflater.
-    await chunks.return(undefined).catch(() => undefined);
+    return true;
+  };
+  const inWorker = useWorker(path, options);
+  const plain = inWorker ? null : openPlainFile(path, progress);
+  if (plain !== null) {
+    try {
+      let turnAt = performance.now() + EVENT_LOOP_TURN_MS;
+      for (let chunk = plain.read(); chunk !== null && take(chunk); chunk = plain.read()) {
+        if (performance.now() >= turnAt) {
+          // A macrotask turn, so that a SIGINT (which aborts the signal) is seen while a large file is read.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          turnAt = performance.now() + EVENT_LOOP_TURN_MS;
+          if (options.signal?.aborted === true) {
+            interrupted = true;
+            break;
+          }
+        }
+      }
+    } catch (e) {
+      if (!isSynscopeError(e) || inSink) throw e;
+      sourceError = e;
+    } finally {
+      plain.close();
+    }
+  } else {
+    const chunks = inWorker
+      ? readChunksInWorker(path, progress, { signal: options.signal })
+      : readChunks(path, progress, { reuseBuffer: true, signal: options.signal });
+    try {
+      for await (const chunk of chunks) {
+        if (!take(chunk)) break;
+      }
+    } catch (e) {
+      if (!isSynscopeError(e) || inSink) throw e;
+      sourceError = e;
+    } finally {
+      // Leaving the loop early (error, failed stream) must close the file and the inflater.
+      await chunks.return(undefined).catch(() => undefined);
+    }
   }
   // stdin stopped by the signal while idle: the loop ended without seeing another chunk.
   if (options.signal?.aborted === true && sourceError === null && !stream.failed) interrupted = true;

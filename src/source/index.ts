@@ -3,7 +3,7 @@
  * The only I/O on the read side. Chunks are large (≈1 MiB) because the framing layer is fastest when
  * records rarely straddle chunk boundaries.
  */
-import { readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -101,6 +101,74 @@ export async function* readChunks(
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * A regular, uncompressed file, read synchronously into one reused buffer: no promise or generator step
+ * per chunk (through readChunks that chain cost ~40 ms of 0.6 s on a 3.9 GB capture). The caller must
+ * give the event loop a turn now and then (Ctrl-C), which readChunks' awaits never did for such files:
+ * they settle at once, as microtasks.
+ */
+export class PlainFileReader {
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+
+  constructor(
+    private fd: number,
+    private readonly path: string,
+    private readonly progress: SourceProgress,
+  ) {}
+
+  /** The next bytes, valid until the next call; null at the end of the file. */
+  read(): Uint8Array | null {
+    let n: number;
+    try {
+      n = readSync(this.fd, this.buffer, 0, CHUNK_SIZE, null);
+    } catch (e) {
+      throw unreadable(this.path, e);
+    }
+    if (n === 0) return null;
+    this.progress.rawBytesRead += n;
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, n);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // nothing was written: a failed close loses nothing
+    }
+    this.fd = -1;
+  }
+}
+
+/**
+ * A PlainFileReader for `path`, or null when it is stdin, not a regular file, gzip, or cannot be opened
+ * or read at all (readChunks then reads it, and reports why it cannot).
+ */
+export function openPlainFile(path: string, progress: SourceProgress): PlainFileReader | null {
+  if (path === '-') return null;
+  let fd: number;
+  try {
+    // Only a regular file is opened here: opening a FIFO would wait for its writer (or, open for a moment
+    // and closed again, make a writer that is waiting fail with EPIPE on its first write).
+    if (!statSync(path).isFile()) return null;
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const info = fstatSync(fd);
+    const head = Buffer.alloc(2);
+    if (info.isFile() && readSync(fd, head, 0, 2, 0) === 2 && !isGzipMagic(head)) {
+      progress.rawSize = info.size;
+      return new PlainFileReader(fd, path, progress);
+    }
+  } catch {
+    // fall through: readChunks reports the error
+  }
+  closeSync(fd);
+  return null;
 }
 
 /**
