@@ -372,6 +372,34 @@ export const HANDSHAKE_SCENARIOS: HandshakeScenario[] = [
     summary: { attempts: 1, orphanSynAcks: 0 },
   },
   {
+    name: 'established although one SYN-ACK copy was diverted; that copy retransmitted after the decision: no orphan',
+    packets: [
+      syn(0, '10.1.0.5:31004', S, ISN, { iface: 1 }),
+      synAck(1, S, '10.1.0.5:31004', SISN, ISN + 1, { iface: 1 }),
+      synAck(1.01, S, '10.244.3.7:8080', SISN, ISN + 1, { iface: 3 }),
+      ack(1.02, '10.1.0.5:31004', S, ISN + 1, SISN + 1, { iface: 1 }),
+      synAck(3001, S, '10.244.3.7:8080', SISN, ISN + 1, { iface: 3 }),
+      clockTick(9000),
+    ],
+    attempts: [{ outcome: 'established', divertedTo: [{ ip: '10.244.3.7', port: 8080 }] }],
+    summary: { attempts: 1, orphanSynAcks: 0 },
+  },
+  {
+    // Its SYN-ACKs reached the client, so no reply memory is kept for it (a random write per attempt into a
+    // table larger than the cache): a copy to another destination after the decision matches nothing.
+    name: 'established with no diverted SYN-ACK; a SYN-ACK copy to another destination after the decision: orphan',
+    packets: [
+      syn(0, '10.1.0.5:31006', S, ISN, { iface: 1 }),
+      synAck(1, S, '10.1.0.5:31006', SISN, ISN + 1, { iface: 1 }),
+      ack(1.02, '10.1.0.5:31006', S, ISN + 1, SISN + 1, { iface: 1 }),
+      synAck(3001, S, '10.244.3.7:8080', SISN, ISN + 1, { iface: 3 }),
+      synAck(3002, S, '10.1.0.5:31006', SISN, ISN + 1, { iface: 1 }),
+      clockTick(9000),
+    ],
+    attempts: [{ outcome: 'established', divertedTo: [] }],
+    summary: { attempts: 1, orphanSynAcks: 1 },
+  },
+  {
     name: 'orphan SYN-ACK: no SYN, no diversion match',
     packets: [synAck(0, S, C, SISN, ISN + 1), ack(1, C, S, ISN + 1, SISN + 1)],
     attempts: [],
