@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readChunksInWorker, readInWorkerAvailable } from '../dist/source/worker-source.js';
+import { readAheadInWorker, readChunksInWorker, readInWorkerAvailable } from '../dist/source/worker-source.js';
 import { newSourceProgress, readChunks } from '../dist/source/index.js';
 import { isSynscopeError, type SynscopeError } from '../dist/errors.js';
 import { readCaptureDetailed } from '../dist/capture/index.js';
@@ -123,6 +124,75 @@ describe('reading on a worker thread', () => {
     expect(viaWorker.summary).toEqual(inline.summary);
     expect(a.totals()).toEqual(b.totals());
     expect(a.totals().packets).toBe(25_000);
+  });
+
+  it('read ahead: a reader started before the bytes are asked for is taken over, bytes and progress the same', async () => {
+    const data = capture(6000, 7);
+    const file = path.join(dir, 'ahead.pcap.gz');
+    writeFileSync(file, gzipSync(data));
+    readAheadInWorker(file);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // it reads meanwhile
+    const progress = newSourceProgress();
+    const { bytes, error } = await collect(readChunksInWorker(file, progress));
+    expect(error).toBeNull();
+    expect(bytes.equals(Buffer.from(data))).toBe(true);
+    expect(progress.gzip).toBe(true);
+    // A path read ahead and another one read: the other gets its own reader, the same bytes as inline.
+    readAheadInWorker(file);
+    const other = path.join(dir, 'other.bin');
+    writeFileSync(other, randomBytes(3_000_000, 8));
+    expect((await collect(readChunksInWorker(other))).bytes.equals(await readFile(other))).toBe(true);
+    expect((await collect(readChunksInWorker(file))).bytes.equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('read ahead: an error the reader hit before it was taken over is still reported, after the bytes before it', async () => {
+    const data = capture(6000, 9);
+    const compressed = gzipSync(data);
+    const file = path.join(dir, 'ahead-cut.pcap.gz');
+    writeFileSync(file, compressed.subarray(0, Math.floor(compressed.length * 0.3)));
+    readAheadInWorker(file);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the worker has hit the cut and said so
+    const ahead = await collect(readChunksInWorker(file));
+    const inline = await collect(readChunks(file));
+    expect(ahead.error?.code).toBe('BAD_GZIP');
+    expect(ahead.error?.describe()).toBe(inline.error?.describe());
+    expect(ahead.bytes.equals(inline.bytes)).toBe(true);
+  });
+
+  it('read ahead: a reader never taken over does not hold the process open', () => {
+    const file = path.join(dir, 'never.pcap.gz');
+    writeFileSync(file, gzipSync(capture(20_000, 10), { level: 1 }));
+    const script = `import { readAheadInWorker } from './dist/source/worker-source.js'; readAheadInWorker(${JSON.stringify(file)}); console.log('done');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('done');
+  });
+
+  it('a .gz through the CLI (read ahead before the flags are parsed): the same report as the file', () => {
+    const file = path.join(dir, 'cli.pcap');
+    const data = capture(8000, 11);
+    writeFileSync(file, data);
+    writeFileSync(`${file}.gz`, gzipSync(data, { level: 1 }));
+    const run = (args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    const strip = (text: string) => {
+      const r = JSON.parse(text);
+      for (const i of r.inputs) {
+        i.path = '';
+        i.gzip = false;
+      }
+      return r;
+    };
+    const plain = run(['analyze', file, '--format', 'json']);
+    // Large enough for the reader thread (2 MiB or more compressed), so the CLI reads it ahead.
+    expect(gzipSync(data, { level: 1 }).length).toBeGreaterThan(2 << 20);
+    const gz = run(['analyze', '--format', 'json', `${file}.gz`]);
+    expect(gz.status).toBe(plain.status);
+    expect(JSON.parse(gz.stdout).inputs[0].gzip).toBe(true);
+    expect(strip(gz.stdout)).toEqual(strip(plain.stdout));
+    // A flag value that names the .gz is not taken for an input (the read-ahead is only a guess).
+    const asValue = run(['analyze', '--output', `${file}.gz.json`, '--format', 'json', file]);
+    expect(asValue.status).toBe(plain.status);
   });
 
   it('stdin through the CLI: the same report as the file, and the process exits after an early error', () => {

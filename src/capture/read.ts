@@ -3,7 +3,7 @@ import type { InputSummary, RecordSink } from '../types.js';
 import { SynscopeError, isSynscopeError } from '../errors.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { inputSize, isGzipMagic, newSourceProgress, openPlainFile, readChunks } from '../source/index.js';
-import { readChunksInWorker, readInWorkerAvailable } from '../source/worker-source.js';
+import { readAheadInWorker, readChunksInWorker, readInWorkerAvailable } from '../source/worker-source.js';
 import type { SourceProgress } from '../source/index.js';
 import { CaptureStream } from './stream.js';
 
@@ -41,6 +41,15 @@ function useWorker(path: string, options: ReadCaptureOptions): boolean {
   if (path === '-') return true;
   const size = inputSize(path);
   return size !== null && size >= WORKER_MIN_GZIP_BYTES && startsWithGzipMagic(path);
+}
+
+/**
+ * When `path` will be read on the reader thread (stdin, a large gzip file), starts that thread now: the
+ * CLI calls this right after parsing its flags, so the reading overlaps the loading of the analysis. A
+ * later readCapture of the same path takes the thread over. A no-op for other inputs.
+ */
+export function startReadingAhead(path: string): void {
+  if (useWorker(path, {})) readAheadInWorker(path);
 }
 
 function startsWithGzipMagic(path: string): boolean {

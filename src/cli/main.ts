@@ -3,7 +3,11 @@
  * The CLI entry: parse flags (yargs, from the one option table), wire the stages, choose the exit code.
  * Everything else lives in the library.
  */
-import { runCli } from './run.js';
+import { readAheadFromArgv } from './read-ahead.js';
+
+// Before yargs and the analysis load: a .gz input starts inflating on the other core now.
+readAheadFromArgv(process.argv.slice(2));
+const { runCli } = await import('./run.js');
 
 runCli(process.argv.slice(2)).then(
   (code) => {

@@ -1,4 +1,4 @@
-import { REPORT_FORMATS } from '../report/index.js';
+import { REPORT_FORMATS } from '../report/formats.js';
 
 /**
  * The one option table. yargs is built from it, `--help` shows it, and the README's flag reference is

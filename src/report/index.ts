@@ -11,8 +11,9 @@ import { renderNdjson } from './ndjson.js';
 import type { RenderOptions } from './rows.js';
 import { renderTable } from './table.js';
 
-export const REPORT_FORMATS = ['table', 'json', 'ndjson', 'markdown', 'html', 'csv'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import { REPORT_FORMATS, type ReportFormat } from './formats.js';
+
+export { REPORT_FORMATS, type ReportFormat };
 
 const RENDERERS: Record<ReportFormat, (report: AnalysisReport, options: RenderOptions) => string> = {
   table: renderTable,

@@ -35,6 +35,39 @@ export function readInWorkerAvailable(): boolean {
   return available;
 }
 
+/** A reader thread and its ring, started for one path. */
+interface RingReader {
+  path: string;
+  worker: Worker;
+  watch: WorkerWatch<{ type: 'error'; error: { code: ErrorCode; message: string; context: ErrorContext } }>;
+  control: Int32Array;
+  data: Uint8Array;
+}
+
+function startRingReader(path: string): RingReader {
+  const controlBuffer = new SharedArrayBuffer(4 * (RING.LENGTHS + SLOTS));
+  const dataBuffer = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+  const workerData: ReadWorkerData = { path, control: controlBuffer, data: dataBuffer, slots: SLOTS, slotBytes: SLOT_BYTES };
+  const worker = new Worker(WORKER_URL, { workerData });
+  // Listening from the start: a message posted before anyone reads the ring (an error) is not lost.
+  return { path, worker, watch: new WorkerWatch(worker), control: new Int32Array(controlBuffer), data: new Uint8Array(dataBuffer) };
+}
+
+/** A reader started by readAheadInWorker() and not taken over yet. */
+let readAhead: RingReader | null = null;
+
+/**
+ * Starts reading `path` on the reader thread now, before its bytes are asked for: the CLI calls it as soon
+ * as its flags are parsed, so that inflating a .gz or draining stdin runs while the analysis modules load
+ * (~0.15 s). The worker fills at most its ring, then waits. readChunksInWorker(path) takes it over; one
+ * never taken is unreferenced, and ends with the process.
+ */
+export function readAheadInWorker(path: string): void {
+  if (readAhead !== null || !readInWorkerAvailable()) return;
+  readAhead = startRingReader(path);
+  readAhead.worker.unref();
+}
+
 /**
  * Yields the (decompressed) bytes of `path` ('-' = stdin) read on a worker thread. Each chunk is valid
  * until the next is asked for (its slot then goes back to the worker). Throws what readChunks throws:
@@ -47,13 +80,15 @@ export async function* readChunksInWorker(
 ): AsyncGenerator<Uint8Array> {
   const signal = options.signal;
   if (signal?.aborted === true) return;
-  const controlBuffer = new SharedArrayBuffer(4 * (RING.LENGTHS + SLOTS));
-  const dataBuffer = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
-  const control = new Int32Array(controlBuffer);
-  const data = new Uint8Array(dataBuffer);
-  const workerData: ReadWorkerData = { path, control: controlBuffer, data: dataBuffer, slots: SLOTS, slotBytes: SLOT_BYTES };
-  const worker = new Worker(WORKER_URL, { workerData });
-  const watch = new WorkerWatch<{ type: 'error'; error: { code: ErrorCode; message: string; context: ErrorContext } }>(worker);
+  let reader: RingReader;
+  if (readAhead !== null && readAhead.path === path) {
+    reader = readAhead;
+    readAhead = null;
+    reader.worker.ref();
+  } else {
+    reader = startRingReader(path);
+  }
+  const { worker, watch, control, data } = reader;
   signal?.addEventListener('abort', watch.poke, { once: true });
   let tail = 0;
   try {
