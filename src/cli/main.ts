@@ -5,7 +5,7 @@
  */
 import { readAheadFromArgv } from './read-ahead.js';
 
-// Before yargs and the analysis load: a .gz input starts inflating on the other core now.
+// Before yargs and the analysis load: a .gz or stdin input starts being read on the other core now.
 readAheadFromArgv(process.argv.slice(2));
 const { runCli } = await import('./run.js');
 

@@ -1,9 +1,10 @@
 /**
- * Starts reading a .gz input before the CLI has loaded yargs (~0.12 s here) and the analysis (~0.1 s):
- * its reader thread inflates on the other core meanwhile. Finding the inputs without yargs is done
- * conservatively from the one option table: any argument it cannot place for certain and the read-ahead
- * is skipped; the run then reads as usual, after parsing. stdin is never read ahead from here (a wrong
- * guess would eat bytes meant for someone else); runAnalyze starts it once yargs has parsed the flags.
+ * Starts reading a .gz or stdin input before the CLI has loaded yargs (~0.12 s here) and the analysis
+ * (~0.1 s): its reader thread inflates, or drains the pipe, on the other core meanwhile. Finding the inputs
+ * without yargs is done conservatively from the one option table: any argument it cannot place for
+ * certain and the read-ahead is skipped; the run then reads as usual, after parsing. So a '-' is read
+ * ahead only where yargs takes it for an input too (or rejects the whole line, and synscope exits): the
+ * bytes taken from stdin were meant for this run.
  */
 import { startReadingAhead } from '../capture/read.js';
 import { COMMANDS, type OptionSpec } from './options.js';
@@ -41,8 +42,8 @@ export function analyzeInputsFromArgv(argv: readonly string[]): string[] | null 
   return inputs;
 }
 
-/** Starts the first input's reader thread when it is a .gz file that will be read on one. */
+/** Starts the first input's reader thread when it will be read on one (stdin, a large .gz). */
 export function readAheadFromArgv(argv: readonly string[]): void {
   const inputs = analyzeInputsFromArgv(argv);
-  if (inputs !== null && inputs.length > 0 && inputs[0] !== '-') startReadingAhead(inputs[0]!);
+  if (inputs !== null && inputs.length > 0) startReadingAhead(inputs[0]!);
 }

@@ -182,8 +182,8 @@ function hostFacts(args: Args, { parseSysctl, parseKubectlServices }: Diagnose) 
 
 async function runAnalyze(args: Args, io: CliIo): Promise<number> {
   const inputs = (args.inputs as string[]).map(String);
-  // stdin or a .gz: its reader thread starts now and reads while the analysis loads (not in live mode,
-  // which reads without that thread).
+  // stdin or a .gz: its reader thread starts now, if main.ts's scan of the arguments did not already,
+  // and reads while the analysis loads (not in live mode, which reads without that thread).
   if (args.follow !== true && inputs.length > 0) startReadingAhead(inputs[0]!);
   const [{ analyze }, { renderReportPieces, renderAttemptNdjson }, diagnose] = await Promise.all([
     import('../analyze.js'),
