@@ -157,8 +157,8 @@ function portList(values: unknown, flag: string): number[] {
 }
 
 /**
- * The modules a run loads only once its flags are parsed (ESM loading costs start-up time: analyze,
- * report and diagnose together ~0.1 s here), so that an input read on the reader thread starts first.
+ * The diagnose module. It, analyze and report are loaded only once the flags are parsed (ESM loading
+ * costs start-up time: together ~0.1 s here), after an input read on the reader thread has started.
  */
 type Diagnose = typeof import('../diagnose/index.js');
 

@@ -57,10 +57,10 @@ function startRingReader(path: string): RingReader {
 let readAhead: RingReader | null = null;
 
 /**
- * Starts reading `path` on the reader thread now, before its bytes are asked for: the CLI calls it as soon
- * as its flags are parsed, so that inflating a .gz or draining stdin runs while the analysis modules load
- * (~0.15 s). The worker fills at most its ring, then waits. readChunksInWorker(path) takes it over; one
- * never taken is unreferenced, and ends with the process.
+ * Starts reading `path` on the reader thread now, before its bytes are asked for: the CLI calls it before
+ * loading yargs (cli/read-ahead.ts) or right after parsing its flags, so that inflating a .gz or draining
+ * stdin runs while the rest of the program loads. The worker fills at most its ring, then waits.
+ * readChunksInWorker(path) takes it over; one never taken is unreferenced, and ends with the process.
  */
 export function readAheadInWorker(path: string): void {
   if (readAhead !== null || !readInWorkerAvailable()) return;
