@@ -58,17 +58,17 @@ export const ACK_TIMEOUT_SECONDS = 3;
  */
 
 /**
- * @param {import('./scenarios.mjs').Scenario} scenario
- * @param {{ registry: import('./proc.mjs').ProcessRegistry, prefix: string, dir: string, say: (line: string) => void }} ctx
- * @param {RunOptions} opts
- * @returns {Promise<RunArtifacts>}
- */
-/**
  * A capture tool reported drops (its kernel buffer overflowed while the machine was busy): the run cannot
  * be checked exactly, but nothing in it is wrong with synscope; run.mjs runs such a scenario again.
  */
 export class CaptureDroppedError extends LabError {}
 
+/**
+ * @param {import('./scenarios.mjs').Scenario} scenario
+ * @param {{ registry: import('./proc.mjs').ProcessRegistry, prefix: string, dir: string, say: (line: string) => void }} ctx
+ * @param {RunOptions} opts
+ * @returns {Promise<RunArtifacts>}
+ */
 export async function runScenario(scenario, ctx, opts) {
   const started = Date.now();
   const { registry, prefix, dir, say } = ctx;
