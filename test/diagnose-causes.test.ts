@@ -150,6 +150,31 @@ describe('nodeport-collision', () => {
     expect(f.evidence.examples.length).toBeGreaterThan(0);
   });
 
+  it('counts the first and last port of the range as inside it, and the ports beside them as outside', () => {
+    for (const range of [undefined, [31000, 31999] as [number, number]]) {
+      const [lo, hi] = range ?? [NODEPORT_LO, NODEPORT_HI];
+      const random = rng(7);
+      const specs: Spec[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const clientPort = 1024 + Math.floor(random() * (65536 - 1024));
+        specs.push({ client: '10.0.0.5', clientPort, server: '10.0.1.9', serverPort: 8080, outcome: 'established', tNs: i * 1e7 });
+      }
+      const failing = [
+        ...Array<number>(20).fill(lo),
+        ...Array<number>(20).fill(hi),
+        ...Array<number>(5).fill(lo - 1),
+        ...Array<number>(5).fill(hi + 1),
+      ];
+      failing.forEach((clientPort, i) =>
+        specs.push({ client: '10.0.0.5', clientPort, server: '10.0.1.9', serverPort: 8080, outcome: 'synack-unanswered', tNs: 3e10 + i * 1e7 }),
+      );
+      const { diagnosis } = run(specs, range === undefined ? {} : { nodePortRange: range });
+      const f = finding(diagnosis, 'nodeport-collision')!;
+      expect(f.summary).toMatch(new RegExp(`^40 of 50 SYN-ACKs never ACKed went to client ports inside ${lo}-${hi}, `));
+      expect(f.evidence.ports).toEqual([lo, hi]);
+    }
+  });
+
   it('is confirmed when the failing ports are the NodePorts kubectl lists, and names their Services', () => {
     const nodePorts = NODEPORTS.map((p, i) => ({ namespace: 'shop', name: `svc-${i}`, type: 'NodePort', portName: null, port: 80, nodePort: p, protocol: 'TCP' }));
     const { diagnosis } = run(incident({ backgroundLoss: 0.001 }), { nodePorts });
