@@ -42,12 +42,12 @@ export interface DiagnoseOptions extends DiagnoseEvidence {
 
 export const DEFAULT_NODEPORT_RANGE: PortRange = [30000, 32767];
 
-/** SYN→SYN-ACK latency histogram bounds (ms): counts[i] holds latencies < LATENCY_BOUNDS_MS[i]. */
-/** Client ports per bin of the port histogram (statistics.clientPorts.binSize). */
-const PORT_BIN_SIZE = 256;
+/** Client ports per bin of the port histogram (statistics.clientPorts.binSize): 2^PORT_BIN_SHIFT. */
 const PORT_BIN_SHIFT = 8;
+const PORT_BIN_SIZE = 1 << PORT_BIN_SHIFT;
 const PORT_BINS = 65536 / PORT_BIN_SIZE;
 
+/** SYN→SYN-ACK latency histogram bounds (ms): counts[i] holds latencies < LATENCY_BOUNDS_MS[i]. */
 export const LATENCY_BOUNDS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 /** Port mask bits. */
