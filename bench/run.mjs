@@ -110,7 +110,7 @@ if (!existsSync(gzFile) || statSync(gzFile).mtimeMs < statSync(captures.small.fi
 // ───────────────────────────── measuring ─────────────────────────────
 
 const node = process.execPath;
-const cli = path.join(repoRoot, 'dist/cli/main.js');
+const cli = path.join(repoRoot, 'dist/cli/synscope.js');
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const sq = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -28,7 +28,7 @@ const { values } = parseArgs({
     scenario: { type: 'string' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
-    synscope: { type: 'string', default: path.join(REPO, 'dist', 'cli', 'main.js') },
+    synscope: { type: 'string', default: path.join(REPO, 'dist', 'cli', 'synscope.js') },
     list: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },

@@ -98,7 +98,7 @@ describe('deploy/daemonset.yaml', () => {
 function runNode(env: Record<string, string>) {
   return spawnSync('sh', [script], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYNSCOPE: `${process.execPath} ${path.join(repoRoot, 'dist/cli/main.js')}`, ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYNSCOPE: `${process.execPath} ${path.join(repoRoot, 'dist/cli/synscope.js')}`, ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -162,7 +162,7 @@ describe('deploy/run-node.sh outside a container', () => {
         cwd: repoRoot,
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
-          SYNSCOPE: `${process.execPath} ${path.join(repoRoot, 'dist/cli/main.js')}`,
+          SYNSCOPE: `${process.execPath} ${path.join(repoRoot, 'dist/cli/synscope.js')}`,
           NODE_NAME: 'loopback',
           INTERFACE: 'lo',
           CAPTURE_SECONDS: '60',

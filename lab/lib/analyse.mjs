@@ -33,7 +33,7 @@ import { checkProberLog, compareOracle, compareSynscope, endpointText, parseProb
 /**
  * Run synscope's CLI on one capture and parse its JSON (the exit code says whether failures were
  * found, so it is not an error by itself).
- * @param {string} cli  path of dist/cli/main.js
+ * @param {string} cli  path of the CLI (dist/cli/synscope.js)
  * @param {string} file
  * @param {string} sysctlFile
  * @returns {Promise<{ report: any, error: string | null, seconds: number }>}

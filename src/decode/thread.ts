@@ -23,7 +23,8 @@ import { PacketView, type InputSummary, type PacketCounts } from '../types.js';
 import { nextPacked, packedWords, type PackedWords } from './packed.js';
 import { PACKET_RING, readSplit, type DecodeThreadData, type DecodeThreadResult } from './thread-ring.js';
 
-const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
+/** Named from the dist/ folder one level up, so that the bundled CLI finds it too (see worker-source.ts). */
+const WORKER_URL = new URL('../decode/thread-worker.js', import.meta.url);
 /** 8 slots of 256 KiB (~2,300 packets each): the decoder runs at most 2 MiB of packets ahead. */
 const SLOTS = 8;
 const SLOT_WORDS = 1 << 16;
@@ -40,7 +41,7 @@ const YIELD_EVERY_SLOTS = 64;
 
 let available: boolean | null = null;
 
-/** Whether the compiled worker script exists beside this module (true when running from dist/). */
+/** Whether the compiled worker script exists (true when running from dist/, bundled or not). */
 export function decodeThreadAvailable(): boolean {
   available ??= existsSync(fileURLToPath(WORKER_URL));
   return available;

@@ -18,7 +18,11 @@ import { newSourceProgress, type SourceProgress } from './index.js';
 import { RING, type ReadWorkerData } from './ring.js';
 import { WorkerWatch } from './worker-watch.js';
 
-const WORKER_URL = new URL('./read-worker.js', import.meta.url);
+/**
+ * The worker script, named from the dist/ folder one level up: the same URL then holds whether this module
+ * runs as dist/source/worker-source.js or inside the bundled CLI, dist/cli/synscope.js (scripts/bundle.mjs).
+ */
+const WORKER_URL = new URL('../source/read-worker.js', import.meta.url);
 /**
  * 8 slots of 1 MiB: the reader runs at most 8 MiB ahead. Measured on the 10 M-packet capture (reader +
  * decoder): 8 × 1 MiB 1.02 s; 4 × 2 MiB 1.02-1.19 s; 16 × 256 KiB 1.17-1.26 s (each slot costs a read
@@ -29,7 +33,7 @@ const SLOT_BYTES = 1 << 20;
 
 let available: boolean | null = null;
 
-/** Whether the compiled worker script exists beside this module (true when running from dist/). */
+/** Whether the compiled worker script exists (true when running from dist/, bundled or not). */
 export function readInWorkerAvailable(): boolean {
   available ??= existsSync(fileURLToPath(WORKER_URL));
   return available;
