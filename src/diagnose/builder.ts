@@ -151,8 +151,9 @@ export class DiagnosisBuilder implements AttemptSink {
       addOwner(v.port, `IPVS ${formatEndpoint({ ip: v.ip, port: v.port })}${backends === '' ? '' : ` → ${backends}`}`);
       nodeAddresses.add(matchIp(v.ip));
     }
-    const knownNodePorts: number[] = [];
-    for (let p = 0; p < 65536; p++) if ((portMask[p]! & IN_SET) !== 0) knownNodePorts.push(p);
+    // The ports marked above, ascending, without a walk over all 65,536 (this constructor runs once,
+    // unoptimised, in every run).
+    const knownNodePorts = [...owners.keys()].sort((a, b) => a - b);
 
     this.ssKeys = options.ssSnapshots === undefined ? null : ssKeyMap(options.ssSnapshots);
     this.conntrackKeys = options.conntrackEntries === undefined ? null : conntrackKeyMap(options.conntrackEntries);
