@@ -76,6 +76,21 @@ describe('the bundled CLI (the synscope bin)', () => {
     sameRuns(['check', '--local-port-range', '12000 65001']);
   });
 
+  it('runs the commands and options it loads only when used: merge, live mode, --evidence', () => {
+    const report = path.join(work, 'node-a.json');
+    expect(run(unbundled, ['analyze', demo, '--node', 'a', '--format', 'json', '--output', report]).status).toBe(1);
+    sameRuns(['merge', report, path.join(work, 'missing.json'), '--format', 'json']);
+    sameRuns(['merge', report, '--format', 'markdown']);
+    // No rolling summary (wall-clock timed) can fall inside the run: only the decided attempts and the final report.
+    sameRuns(['analyze', '-', '--follow', '--format', 'ndjson', '--interval', '3600'], readFileSync(demo));
+    const evidence = (entry: string, name: string): Buffer => {
+      const out = path.join(work, name);
+      expect(run(entry, ['analyze', demo, '--evidence', out, '--format', 'json']).status).toBe(1);
+      return readFileSync(out);
+    };
+    expect(evidence(bundle, 'bundle.pcap').equals(evidence(unbundled, 'unbundled.pcap'))).toBe(true);
+  });
+
   it('reads stdin and a large .gz on its reader thread, found from the bundle', () => {
     const bytes = readFileSync(demo);
     // A .gz goes to the reader thread from 2 MiB up: the demo's records repeated (time goes backwards at
