@@ -7,7 +7,9 @@
  * is allocated once and never grows, so a long capture costs the same as a short one; the price is that
  * a connection forgotten this way (after ~`slots` newer decided flows share its set) looks midstream again.
  * Membership is by hash (30-bit key + 32-bit check, see flow-key.ts), not by the full 4-tuple: a false
- * match needs both to collide (≈ remembered flows / 2^62 per packet).
+ * match needs both to collide (≈ remembered flows / 2^62 per packet for unrelated 4-tuples), or two
+ * endpoints whose 32-bit hashes collide talking to one peer (≈ 2^-32 per pair of random endpoints; never
+ * among addresses that differ in one word with consecutive ports, see endpointHash).
  *
  * Layout: one Int32Array of 4 words per slot — key + 1 (0 = empty), check, client ISN, write stamp — so a
  * set's slots are 128 contiguous bytes: every operation touches one set's two adjacent cache lines.
