@@ -373,7 +373,6 @@ function pairedRatios(a, b, percent) {
   const f = (v) => (percent ? `${(v * 100).toFixed(0)}%` : `${v.toFixed(2)}×`);
   return `; round by round ${f(Math.min(...ratios))}–${f(Math.max(...ratios))}, median ${f(median(ratios))}`;
 }
-const rateRatio = (v) => v; // time ratios are turned into throughput ratios in the descriptions
 
 // reader+decoder ≥ 60% of the minimal loop's packets/s ⇔ time(minimal)/time(reader) ≥ 0.6
 ratioTarget('reader + decoder ≥ 60% of the minimal loop (packets/s)', 2, get(0, 'minimal-loop'), get(0, 'reader+decoder'), 0.6, 'min', (v, a, b) => `${(v * 100).toFixed(0)}% (${fmtS(b.median)} s vs ${fmtS(a.median)} s, ${label(sections[0].capture.truth.packets)})`);
@@ -408,7 +407,6 @@ ratioTarget('handshake-only: analysis ≤ 2× tcpdump', 7, get(5, 'analyze'), ge
 ratioTarget('handshake-only: analysis ≤ 2× tcpdump, small file (start-up included)', 7, get(2, 'analyze'), get(2, 'tcpdump'), 2, 'max', (v, a, b) => `${v.toFixed(2)}× (${fmtS(a.median)} s vs ${fmtS(b.median)} s, ${label(sections[2].capture.truth.packets)})`);
 ratioTarget('.gz: ≥ 80% of `gzip -dc` throughput', 7, get(3, 'gzip-dc'), get(3, 'analyze-gz'), 0.8, 'min', (v, a, b) => `${(v * 100).toFixed(0)}% (${fmtS(b.median)} s vs ${fmtS(a.median)} s)`);
 ratioTarget('stdin within 10% of the file (time ratio ≤ 1.10)', 7, get(3, 'analyze-stdin'), get(3, 'analyze-file'), 1.1, 'max', (v, a, b) => `${v.toFixed(2)}× (${fmtS(a.median)} s vs ${fmtS(b.median)} s)`);
-void rateRatio;
 {
   const a = get(0, 'analyze');
   const b = get(1, 'analyze');
